@@ -1,0 +1,86 @@
+"""Preprocessing taught in lesson 02: flatten, normalize, and a stratified validation split.
+
+The lesson writes ``flatten`` and ``normalize`` inline; later lessons call these
+versions, and ``tests/test_notebooks.py`` proves the two agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28)
+PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+RANGES = {"-1..1": (-1.0, 1.0), "0..1": (0.0, 1.0)}
+
+
+def flatten(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) -> (n, 784), dtype unchanged: each image becomes one row of 784 pixels."""
+    images = np.asarray(images)
+    if images.ndim == 2 and images.shape[1] == PIXELS:
+        raise ValueError(
+            f"images already have shape {images.shape}: they are flattened. "
+            "Call flatten() once, on the (n, 28, 28) images."
+        )
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"flatten expects images of shape (n, 28, 28), got {images.shape}.")
+    return images.reshape(len(images), PIXELS)
+
+
+def normalize(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """uint8 pixels 0..255 -> float32 in ``value_range``: [-1, 1] by default, (0, 1) as an option.
+
+    Any shape is kept. For [-1, 1] this is ``x / 127.5 - 1``; for [0, 1], ``x / 255``.
+    """
+    images = np.asarray(images)
+    value_range = tuple(float(v) for v in value_range)
+    if value_range not in RANGES.values():
+        raise ValueError(f"value_range must be (-1, 1) or (0, 1), got {value_range}.")
+    if images.dtype != np.uint8:
+        if np.issubdtype(images.dtype, np.floating) and images.size and images.max() <= 1.0:
+            raise TypeError(
+                f"normalize expects raw uint8 pixels 0..255, got {images.dtype} with values "
+                f"{images.min():.3g}..{images.max():.3g}: these look normalized already. "
+                "Normalize the raw images once."
+            )
+        raise TypeError(
+            f"normalize expects raw uint8 pixels 0..255, got dtype {images.dtype}. "
+            "Pass the images as load_mnist() returns them."
+        )
+    low, high = value_range
+    scale = np.float32((high - low) / 255.0)
+    return images.astype(np.float32) * scale + np.float32(low)
+
+
+def stratified_split(
+    x: np.ndarray, y: np.ndarray, val_fraction: float = 0.1, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split into ((x_train, y_train), (x_val, y_val)) keeping each digit's share.
+
+    Deterministic: the same ``seed`` picks the same validation images. Each class
+    gives ``round(val_fraction * count)`` images (at least one where it has two or more).
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels; they must match.")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie between 0 and 1 (exclusive), got {val_fraction}.")
+    rng = np.random.default_rng(seed)
+    val_idx = []
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        take = int(round(val_fraction * len(idx)))
+        if len(idx) >= 2:
+            take = min(max(take, 1), len(idx) - 1)
+        val_idx.append(idx[:take])
+    val_idx = np.sort(np.concatenate(val_idx))
+    mask = np.ones(len(y), dtype=bool)
+    mask[val_idx] = False
+    train_idx = rng.permutation(np.flatnonzero(mask))
+    val_idx = rng.permutation(val_idx)
+    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
+
+
+def prepare(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """flatten then normalize: (n, 28, 28) uint8 -> (n, 784) float32, as the dense lessons use."""
+    return normalize(flatten(images), value_range)

@@ -1,0 +1,42 @@
+"""Shared fixtures: where the real MNIST files live, and a clean environment per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _require(path: Path) -> Path:
+    """Return ``path`` if it exists; otherwise fail in CI and skip with the reason elsewhere."""
+    if path.exists():
+        return path
+    message = f"real MNIST data not found at {path} (it sits beside the project in CI)"
+    if IN_CI:
+        pytest.fail(message + "; CI must run the real-data tests")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def partial_npz() -> Path:
+    """The first 22,699 training images and the full test set, Keras npz layout."""
+    return _require(SHARED_DATA / "mnist-partial.npz")
+
+
+@pytest.fixture(scope="session")
+def idx_dir() -> Path:
+    """The official t10k images/labels and train labels, gzipped IDX."""
+    return _require(SHARED_DATA / "mnist-idx")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """No test reads the developer's Keras cache, MNIST_PATH or lesson progress."""
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
+    monkeypatch.setenv("LESSONS_PROGRESS", str(tmp_path_factory.mktemp("progress") / "p.json"))

@@ -1,0 +1,88 @@
+"""lessons_lib.preprocess: shapes, dtypes, ranges, and the stratified split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lessons_lib.preprocess import flatten, normalize, prepare, stratified_split
+
+
+def images(n=6):
+    return np.random.default_rng(0).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+def test_flatten_shape_and_order():
+    x = images()
+    flat = flatten(x)
+    assert flat.shape == (6, 784) and flat.dtype == np.uint8
+    np.testing.assert_array_equal(flat[2, 28:56], x[2, 1])  # row-major: row 1 follows row 0
+
+
+@pytest.mark.parametrize("shape", [(5, 28), (5, 27, 28), (28, 28)])
+def test_flatten_rejects_wrong_shapes(shape):
+    with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
+        flatten(np.zeros(shape, np.uint8))
+
+
+def test_flatten_twice_is_explained():
+    with pytest.raises(ValueError, match="already .*flattened"):
+        flatten(flatten(images()))
+
+
+def test_normalize_default_range_is_minus_one_to_one():
+    x = np.array([[0, 127, 128, 255]], dtype=np.uint8)
+    out = normalize(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[-1.0, 127 / 127.5 - 1, 128 / 127.5 - 1, 1.0]], atol=1e-6)
+
+
+def test_normalize_zero_one_option():
+    out = normalize(np.array([0, 51, 255], dtype=np.uint8), (0, 1))
+    np.testing.assert_allclose(out, [0.0, 0.2, 1.0], atol=1e-6)
+
+
+def test_normalize_rejects_float_input_as_already_normalized():
+    with pytest.raises(TypeError, match="normalized already"):
+        normalize(normalize(images()))
+
+
+def test_normalize_rejects_other_dtypes_and_ranges():
+    with pytest.raises(TypeError, match="uint8"):
+        normalize(images().astype(np.int32))
+    with pytest.raises(ValueError, match="value_range"):
+        normalize(images(), (0, 255))
+
+
+def test_prepare_is_flatten_then_normalize():
+    x = images()
+    out = prepare(x)
+    assert out.shape == (6, 784) and out.dtype == np.float32
+    assert -1.0 <= out.min() and out.max() <= 1.0
+
+
+def test_split_is_stratified_disjoint_and_complete():
+    y = np.repeat(np.arange(10), [100, 50, 80, 60, 70, 90, 100, 40, 30, 20]).astype(np.uint8)
+    x = np.arange(len(y))
+    (xt, yt), (xv, yv) = stratified_split(x, y, val_fraction=0.2, seed=3)
+    assert len(xt) + len(xv) == len(x)
+    assert set(xt).isdisjoint(xv) and set(xt) | set(xv) == set(x)
+    np.testing.assert_array_equal(np.bincount(yv), np.round(0.2 * np.bincount(y)))
+    np.testing.assert_array_equal(y[xv], yv)  # images travel with their labels
+
+
+def test_split_is_deterministic_per_seed():
+    y = np.tile(np.arange(10), 30)
+    x = np.arange(len(y))
+    a = stratified_split(x, y, seed=1)[1][0]
+    b = stratified_split(x, y, seed=1)[1][0]
+    c = stratified_split(x, y, seed=2)[1][0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(np.sort(a), np.sort(c))
+
+
+def test_split_rejects_bad_fraction_and_mismatch():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        stratified_split(np.arange(10), np.arange(10), val_fraction=1.0)
+    with pytest.raises(ValueError, match="must match"):
+        stratified_split(np.arange(10), np.arange(9))
