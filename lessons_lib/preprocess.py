@@ -81,6 +81,57 @@ def stratified_split(
     return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
 
 
-def prepare(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
-    """flatten then normalize: (n, 28, 28) uint8 -> (n, 784) float32, as the dense lessons use."""
+def prepare(
+    images: np.ndarray,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    *,
+    straighten: bool = True,
+) -> np.ndarray:
+    """The dense lessons' pipeline: (n, 28, 28) uint8 -> (n, 784) float32 in ``value_range``.
+
+    deskew (unless ``straighten=False``), then flatten, then normalize.
+    """
+    images = np.asarray(images)
+    if straighten:
+        images = deskew(images)
     return normalize(flatten(images), value_range)
+
+
+def deskew(images: np.ndarray) -> np.ndarray:
+    """Straighten slanted digits: (n, 28, 28) uint8 -> (n, 28, 28) uint8.
+
+    Each image's ink is treated as a cloud of points; its covariance gives the
+    slant ``alpha = cov(x, y) / var(y)``, and every row is shifted sideways by
+    ``alpha * (row - centre_row)`` (linear interpolation) so the digit stands
+    upright. This is the "deskewing" preprocessing of the MNIST results table
+    (LeCun et al.), which lowers the error of dense networks markedly.
+    """
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"deskew expects images of shape (n, 28, 28), got {images.shape}.")
+    if images.dtype != np.uint8:
+        raise TypeError(f"deskew expects raw uint8 pixels 0..255, got dtype {images.dtype}.")
+    out = np.empty_like(images)
+    rows = np.arange(28, dtype=np.float32)
+    for start in range(0, len(images), 4096):  # chunks keep the float copies small
+        w = images[start : start + 4096].astype(np.float32)
+        row_mass = w.sum(axis=2)  # (n, 28)
+        col_mass = w.sum(axis=1)
+        total = row_mass.sum(axis=1) + 1e-6
+        cy = row_mass @ rows / total
+        cx = col_mass @ rows / total
+        var_y = (row_mass * (rows[None, :] - cy[:, None]) ** 2).sum(axis=1) / total
+        # sum_ij w_ij * (i - cy) * (j - cx)
+        cov = np.einsum("nij,ni,nj->n", w, rows[None, :] - cy[:, None], rows[None, :] - cx[:, None])
+        alpha = np.where(var_y > 1e-3, cov / total / np.maximum(var_y, 1e-3), 0.0)
+        shift = alpha[:, None] * (rows[None, :] - cy[:, None])  # (n, 28), per row
+        src = rows[None, None, :] + shift[:, :, None]  # source column of each output pixel
+        left = np.floor(src)
+        frac = src - left
+        left = left.astype(np.int64)
+        padded = np.pad(w, ((0, 0), (0, 0), (1, 2)))  # zeros outside the image
+        lo = np.take_along_axis(padded, np.clip(left + 1, 0, 30), axis=2)
+        hi = np.take_along_axis(padded, np.clip(left + 2, 0, 30), axis=2)
+        result = (1 - frac) * lo + frac * hi
+        out[start : start + 4096] = np.clip(np.rint(result), 0, 255).astype(np.uint8)
+    return out

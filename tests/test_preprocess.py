@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessons_lib.preprocess import flatten, normalize, prepare, stratified_split
+from lessons_lib.preprocess import deskew, flatten, normalize, prepare, stratified_split
 
 
 def images(n=6):
@@ -54,11 +54,50 @@ def test_normalize_rejects_other_dtypes_and_ranges():
         normalize(images(), (0, 255))
 
 
-def test_prepare_is_flatten_then_normalize():
+def test_prepare_is_deskew_flatten_normalize():
     x = images()
     out = prepare(x)
     assert out.shape == (6, 784) and out.dtype == np.float32
     assert -1.0 <= out.min() and out.max() <= 1.0
+    np.testing.assert_array_equal(out, normalize(flatten(deskew(x))))
+    np.testing.assert_array_equal(prepare(x, straighten=False), normalize(flatten(x)))
+
+
+def slanted_bar(slope: float) -> np.ndarray:
+    """A one-pixel-wide stroke from bottom-left to top-right, column = 14 + slope * (row - 14)."""
+    img = np.zeros((28, 28), np.uint8)
+    for row in range(4, 24):
+        img[row, int(round(14 + slope * (row - 14)))] = 255
+    return img
+
+
+def column_spread(img: np.ndarray) -> float:
+    cols = np.arange(28)
+    w = img.astype(float)
+    mean = (w.sum(0) * cols).sum() / w.sum()
+    return float(np.sqrt((w.sum(0) * (cols - mean) ** 2).sum() / w.sum()))
+
+
+def test_deskew_stands_a_slanted_stroke_upright():
+    img = slanted_bar(-0.4)
+    out = deskew(img[None])[0]
+    assert column_spread(img) > 2.0
+    assert column_spread(out) < 0.6
+    assert out.dtype == np.uint8 and abs(int(out.sum()) - int(img.sum())) < 0.1 * img.sum()
+
+
+def test_deskew_leaves_upright_and_blank_images_alone():
+    upright = slanted_bar(0.0)
+    np.testing.assert_array_equal(deskew(upright[None])[0], upright)
+    blank = np.zeros((1, 28, 28), np.uint8)
+    np.testing.assert_array_equal(deskew(blank), blank)
+
+
+def test_deskew_rejects_wrong_input():
+    with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
+        deskew(np.zeros((3, 784), np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        deskew(np.zeros((3, 28, 28), np.float32))
 
 
 def test_split_is_stratified_disjoint_and_complete():

@@ -1,0 +1,56 @@
+"""Recording what a lesson measured, so the headless runner can collect it.
+
+``record(test_accuracy=0.98, ...)`` shows a one-line summary in the notebook and
+attaches the values as a JSON output with its own MIME type; the runner reads
+them back from the executed notebook (``read_recorded``). Every record also
+carries the kernel's peak memory so far.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+MIME = "application/vnd.digit-lessons.metrics+json"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def record(**values) -> dict:
+    """Show and attach ``values`` (numbers, strings, lists) plus ``peak_rss_mb``."""
+    payload = {k: _plain(v) for k, v in values.items()}
+    payload["peak_rss_mb"] = peak_rss_mb()
+    json.dumps(payload)  # fail here, in the lesson, if something is not JSON
+    text = "Recorded: " + ", ".join(f"{k}={v}" for k, v in payload.items())
+    try:
+        from IPython.display import display
+
+        display({MIME: payload, "text/plain": text}, raw=True)
+    except ImportError:  # outside IPython
+        print(text)
+    return payload
+
+
+def read_recorded(notebook) -> dict:
+    """Merge every recorded payload of an executed notebook (nbformat node or dict)."""
+    merged: dict = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if MIME in data:
+                payload = data[MIME]
+                merged.update(json.loads(payload) if isinstance(payload, str) else payload)
+    return merged

@@ -1,0 +1,306 @@
+"""Every matplotlib figure the lessons show.
+
+Each function returns a ``matplotlib.figure.Figure`` with a title and labelled
+axes. Figures are built without pyplot, so a notebook shows each exactly once
+(as the cell's value) and nothing accumulates in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+DIGITS = np.arange(10)
+
+
+def _grid(n: int, cols: int) -> tuple[int, int]:
+    cols = max(1, min(cols, n))
+    return int(np.ceil(n / cols)), cols
+
+
+def sample_grid(
+    images: np.ndarray,
+    labels: np.ndarray,
+    n: int = 20,
+    cols: int = 10,
+    predictions: np.ndarray | None = None,
+    title: str = "Sample digits with their labels",
+) -> Figure:
+    """A grid of the first ``n`` images, each titled with its label (and prediction, if given)."""
+    n = min(n, len(images))
+    rows, cols = _grid(n, cols)
+    fig = Figure(figsize=(1.2 * cols, 1.45 * rows + 0.5), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+        text = f"label {labels[i]}"
+        color = "black"
+        if predictions is not None:
+            text = f"{labels[i]} -> {predictions[i]}"
+            color = "tab:green" if predictions[i] == labels[i] else "tab:red"
+        ax.set_title(text, fontsize=9, color=color)
+    fig.suptitle(title)
+    fig.supxlabel("label" if predictions is None else "true -> predicted", fontsize=9)
+    return fig
+
+
+def class_balance(y_train: np.ndarray, y_test: np.ndarray | None = None) -> Figure:
+    """Bar chart: how many images of each digit, per split."""
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = fig.subplots()
+    width = 0.4 if y_test is not None else 0.8
+    train_counts = np.bincount(y_train, minlength=10)
+    ax.bar(DIGITS - (width / 2 if y_test is not None else 0), train_counts, width, label="train")
+    if y_test is not None:
+        ax.bar(DIGITS + width / 2, np.bincount(y_test, minlength=10), width, label="test")
+    ax.set_xticks(DIGITS)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("number of images")
+    ax.set_title("Class balance: images per digit")
+    ax.legend()
+    return fig
+
+
+def pixel_histograms(raw: np.ndarray, normalized: np.ndarray) -> Figure:
+    """Two histograms: pixel values before (0..255) and after normalization."""
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.hist(np.asarray(raw).ravel(), bins=64, color="tab:blue", log=True)
+    left.set_title("Before: raw pixels")
+    left.set_xlabel("pixel value (uint8)")
+    left.set_ylabel("count (log scale)")
+    right.hist(np.asarray(normalized).ravel(), bins=64, color="tab:orange", log=True)
+    right.set_title("After: normalized pixels")
+    right.set_xlabel("pixel value (float32)")
+    right.set_ylabel("count (log scale)")
+    fig.suptitle("Pixel values before and after normalization")
+    return fig
+
+
+def learning_curves(history: Mapping[str, Sequence[float]]) -> Figure:
+    """Loss and accuracy per epoch, training against validation."""
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        values = history.get(metric, [])
+        epochs = np.arange(1, len(values) + 1)
+        ax.plot(epochs, values, "o-", label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric.capitalize()} per epoch")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle("Learning curves")
+    return fig
+
+
+def _confusion_axes(ax, cm: np.ndarray, normalized: bool, title: str) -> None:
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalized else cm
+    ax.imshow(shown, cmap="Blues")
+    for i in range(10):
+        for j in range(10):
+            value = shown[i, j]
+            text = f"{value:.2f}" if normalized else f"{int(value)}"
+            if normalized and value < 0.005:
+                text = ""
+            dark = value > (0.5 if normalized else shown.max() / 2)
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black"
+            )
+    ax.set_xticks(DIGITS)
+    ax.set_yticks(DIGITS)
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title)
+
+
+def confusion_matrix(cm: np.ndarray, title: str = "Confusion matrix") -> Figure:
+    """The matrix twice: raw counts, and each row normalized to sum to 1."""
+    fig = Figure(figsize=(12, 5.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    _confusion_axes(left, cm, False, "counts")
+    _confusion_axes(right, cm, True, "share of each true digit")
+    fig.suptitle(title)
+    return fig
+
+
+def confusion_side_by_side(cms: Mapping[str, np.ndarray]) -> Figure:
+    """Normalized confusion matrices of several models, side by side (lesson 07)."""
+    fig = Figure(figsize=(6 * len(cms), 5.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(cms)))
+    for ax, (name, cm) in zip(axes, cms.items(), strict=True):
+        errors = int(cm.sum() - np.trace(cm))
+        _confusion_axes(ax, cm, True, f"{name}: {errors} errors")
+    fig.suptitle("Confusion matrices on the same test set")
+    return fig
+
+
+def per_class_accuracy(accuracy: np.ndarray, overall: float | None = None) -> Figure:
+    """Bar chart of the accuracy for each true digit, with the overall figure as a line."""
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = fig.subplots()
+    ax.bar(DIGITS, accuracy, color="tab:green")
+    if overall is not None:
+        ax.axhline(overall, color="black", linestyle="--", label=f"overall {overall:.2%}")
+        ax.legend(loc="lower right")
+    low = float(np.min(accuracy)) if len(accuracy) else 0.0
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    ax.set_xticks(DIGITS)
+    ax.set_xlabel("true digit")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy per digit")
+    return fig
+
+
+def misclassified_gallery(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    probs: np.ndarray | None = None,
+    n: int = 20,
+    cols: int = 10,
+) -> Figure:
+    """The first ``n`` mistakes, each titled 'true -> predicted (confidence)'."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
+    rows, cols = _grid(max(len(wrong), 1), cols)
+    fig = Figure(figsize=(1.25 * cols, 1.5 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong, strict=False):
+        ax.axis("on")
+        ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+        conf = f" ({probs[i, y_pred[i]]:.0%})" if probs is not None else ""
+        ax.set_title(f"{y_true[i]} -> {y_pred[i]}{conf}", fontsize=8, color="tab:red")
+    if len(wrong) == 0:
+        axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    fig.suptitle(f"Misclassified test digits (first {len(wrong)}): true -> predicted (confidence)")
+    return fig
+
+
+def first_layer_weights(weights: np.ndarray, n: int = 16, cols: int = 8) -> Figure:
+    """First-layer weights (784, units) shown as 28x28 images, one per hidden unit."""
+    weights = np.asarray(weights)
+    n = min(n, weights.shape[1])
+    rows, cols = _grid(n, cols)
+    fig = Figure(figsize=(1.3 * cols, 1.4 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    limit = float(np.abs(weights[:, :n]).max()) or 1.0
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(weights[:, i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"unit {i}", fontsize=8)
+    fig.suptitle("First-layer weights as images (red: pixel pushes the unit up, blue: down)")
+    return fig
+
+
+def probability_bars(
+    probs: np.ndarray, true_label: int | None = None, ax=None, title: str | None = None
+) -> Figure:
+    """The ten predicted probabilities as bars; the prediction highlighted."""
+    probs = np.asarray(probs, dtype=float).ravel()
+    fig = ax.figure if ax is not None else Figure(figsize=(5, 3), layout="constrained")
+    ax = ax if ax is not None else fig.subplots()
+    predicted = int(np.argmax(probs))
+    colors = ["tab:gray"] * 10
+    colors[predicted] = "tab:green" if true_label in (None, predicted) else "tab:red"
+    if true_label is not None and true_label != predicted:
+        colors[true_label] = "tab:blue"
+    ax.bar(DIGITS, probs, color=colors)
+    ax.set_ylim(0, 1)
+    ax.set_xticks(DIGITS)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("probability")
+    ax.set_title(title or f"Predicted {predicted} ({probs[predicted]:.1%})")
+    return fig
+
+
+def predictions_with_probabilities(
+    images: np.ndarray, probs: np.ndarray, labels: np.ndarray, n: int = 6
+) -> Figure:
+    """Rows of (digit, probability bars) for the first ``n`` images."""
+    n = min(n, len(images))
+    fig = Figure(figsize=(7.5, 1.9 * n + 0.4), layout="constrained")
+    axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1, 3])
+    for i in range(n):
+        img_ax, bar_ax = axes[i]
+        img_ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
+        img_ax.set_xticks([])
+        img_ax.set_yticks([])
+        img_ax.set_ylabel(f"true {labels[i]}")
+        probability_bars(probs[i], int(labels[i]), ax=bar_ax)
+    fig.suptitle("Test digits and the probabilities the network gives each class")
+    return fig
+
+
+def comparison_bars(
+    results: Mapping[str, float],
+    metric: str = "test accuracy",
+    title: str = "Comparison",
+    reference: float | None = None,
+    fmt: str = "{:.2%}",
+) -> Figure:
+    """One bar per configuration, its value written on it."""
+    fig = Figure(figsize=(1.6 * len(results) + 2.5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    names, values = list(results), [float(v) for v in results.values()]
+    bars = ax.bar(names, values, color="tab:purple")
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            value,
+            fmt.format(value),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    if reference is not None:
+        ax.axhline(
+            reference, color="black", linestyle="--", label=f"reference {fmt.format(reference)}"
+        )
+        ax.legend(loc="lower right")
+    if values and min(values) > 0.5 and max(values) <= 1.0:
+        ax.set_ylim(min(values + ([reference] if reference else [])) - 0.03, 1.0)
+    ax.set_xlabel("configuration")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    return fig
+
+
+def sweep_plot(rows: Sequence[Mapping[str, object]], label_keys: Sequence[str]) -> Figure:
+    """Accuracy, loss and training time for each configuration of a sweep."""
+    labels = [", ".join(f"{k}={r[k]}" for k in label_keys) for r in rows]
+    fig = Figure(figsize=(max(9, 1.4 * len(rows) * 3), 3.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, (key, name) in zip(
+        axes,
+        [
+            ("test_accuracy", "test accuracy"),
+            ("test_loss", "test loss"),
+            ("train_seconds", "training seconds"),
+        ],
+        strict=True,
+    ):
+        values = [float(r.get(key) or 0.0) for r in rows]
+        ax.bar(range(len(rows)), values, color="tab:cyan")
+        ax.set_xticks(range(len(rows)), labels, rotation=30, ha="right", fontsize=8)
+        ax.set_xlabel("configuration")
+        ax.set_ylabel(name)
+        ax.set_title(name.capitalize())
+    fig.suptitle("Sweep: configurations compared")
+    return fig
