@@ -81,6 +81,7 @@ class DataInfo:
     n_train: int
     n_test: int
     note: str = ""
+    dataset: str = "MNIST"
 
     @property
     def is_full(self) -> bool:
@@ -90,7 +91,7 @@ class DataInfo:
     def describe(self) -> str:
         """One line for a lesson to print, e.g. 'MNIST from keras: 60,000 train / ...'."""
         text = (
-            f"MNIST from {self.source} ({self.location}): "
+            f"{self.dataset} from {self.source} ({self.location}): "
             f"{self.n_train:,} training and {self.n_test:,} test images"
         )
         if not self.is_full:
@@ -461,4 +462,62 @@ def load_mnist(source: str | os.PathLike = "auto") -> MnistData:
         stacklevel=2,
     )
     info = DataInfo("sample", data.info.location, data.info.n_train, data.info.n_test, note)
+    return MnistData(data[0], data[1], info)
+
+
+def take_subset(data: MnistData, n_train: int, seed: int = 0) -> MnistData:
+    """Keep a stratified subset of ``n_train`` training images (0 keeps them all); test set unchanged.
+
+    For quick runs: the same seed keeps the same images.
+    """
+    (x, y), test = data
+    if not n_train or n_train >= len(x):
+        return data
+    if n_train < NUM_CLASSES:
+        raise ValueError(f"subset must be 0 (all) or at least {NUM_CLASSES}, got {n_train}.")
+    from .preprocess import stratified_split
+
+    (_, _), (xs, ys) = stratified_split(x, y, val_fraction=n_train / len(x), seed=seed)
+    info = DataInfo(
+        data.info.source,
+        data.info.location,
+        len(xs),
+        data.info.n_test,
+        (data.info.note + " " if data.info.note else "")
+        + f"Subset of {len(xs):,} training images.",
+    )
+    return MnistData((xs, ys), test, info)
+
+
+FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+
+
+def load_fashion(source: str | os.PathLike = "auto") -> MnistData | None:
+    """Fashion-MNIST through the same IDX reader, or None when it cannot be had.
+
+    source: ``"auto"`` (Debian's copy under /usr/share/datasets/fashion-mnist, else the
+    Keras download into its cache), a folder of the four IDX files, or ``"skip"``.
+    Same shapes, dtypes and checks as MNIST.
+    """
+    if source == "skip":
+        return None
+    if source != "auto":
+        folder = Path(source).expanduser()
+    elif FASHION_DEBIAN_DIR.is_dir():
+        folder = FASHION_DEBIAN_DIR
+    else:
+        try:
+            from keras.datasets import fashion_mnist
+
+            fashion_mnist.load_data()  # downloads the four IDX files into the Keras cache
+        except Exception as exc:
+            if _is_network_failure(exc):
+                warnings.warn(f"Fashion-MNIST could not be downloaded ({exc}).", stacklevel=2)
+                return None
+            raise
+        folder = keras_cache_path().parent / "fashion-mnist"
+    data = load_idx_dir(folder)
+    info = DataInfo(
+        "idx", str(folder), data.info.n_train, data.info.n_test, dataset="Fashion-MNIST"
+    )
     return MnistData(data[0], data[1], info)

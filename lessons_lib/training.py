@@ -154,3 +154,75 @@ def load_trained(folder: str | os.PathLike | None = None) -> Saved | None:
     if (folder / HISTORY_FILE).is_file():
         payload = json.loads((folder / HISTORY_FILE).read_text())
     return Saved(model, payload.get("history", {}), payload.get("meta", {}), model_path)
+
+
+def train_lesson_model(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    hidden_units: int,
+    hidden_layers: int,
+    dropout: float,
+    learning_rate: float,
+    epochs: int,
+    batch_size: int,
+    validation_fraction: float,
+    patience: int,
+    seed: int,
+    verbose: int | str = "auto",
+) -> TrainResult:
+    """Lesson 04's recipe in one call: seed, build ``dense_model``, train with the cosine schedule.
+
+    ``x_train`` is the prepared (n, 784) float32 input.
+    """
+    from .models import dense_model
+
+    set_seed(seed)
+    model = dense_model(hidden_units, hidden_layers, dropout, learning_rate)
+    result = train(
+        model,
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_fraction=validation_fraction,
+        patience=patience,
+        seed=seed,
+        learning_rate_peak=learning_rate,
+        verbose=verbose,
+    )
+    result.params = dict(
+        hidden_units=hidden_units,
+        hidden_layers=hidden_layers,
+        dropout=dropout,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    return result
+
+
+def load_or_train(
+    folder, x_train: np.ndarray, y_train: np.ndarray, **params
+) -> tuple[keras.Model, dict, str]:
+    """Lesson 04's saved model if there is one in ``folder``; otherwise train one now.
+
+    Returns (model, history, a sentence saying which happened). ``params`` are
+    those of :func:`train_lesson_model`.
+    """
+    saved = load_trained(folder)
+    if saved is not None:
+        trained_on = saved.meta.get("data", "unknown data")
+        return (
+            saved.model,
+            saved.history,
+            f"Loaded the model lesson 04 saved at {saved.path} (trained on {trained_on}).",
+        )
+    result = train_lesson_model(x_train, y_train, verbose=0, **params)
+    return (
+        result.model,
+        result.history,
+        f"No saved model in {artifacts_dir(folder)}, so one was trained now "
+        f"({result.epochs_run} epochs, {result.seconds:.0f} s). Run lesson 04 to train and save it there.",
+    )

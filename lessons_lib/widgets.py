@@ -1,0 +1,441 @@
+"""The interactive explorers of lesson 06: a prediction explorer and a drawing pad.
+
+Both keep their logic in plain Python methods (``set_filter``, ``show``,
+``predict_image``...) so the tests can drive them without a browser; the
+widgets only call those methods.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 25_000_000
+FILTERS = {
+    "all": "all test digits",
+    "misclassified": "misclassified only",
+    "true": "true digit is ...",
+    "predicted": "predicted digit is ...",
+    "least_confident": "least confident first",
+}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def digit_png(image: np.ndarray, scale: int = 6) -> bytes:
+    """A 28x28 uint8 digit (ink high) as a PNG, dark ink on white, scaled up without blurring."""
+    img = Image.fromarray(255 - np.asarray(image, dtype=np.uint8).reshape(28, 28))
+    img = img.resize((28 * scale, 28 * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def probability_html(probs: np.ndarray, true_label: int | None = None) -> str:
+    """The ten probabilities as horizontal HTML bars (fast to redraw, no matplotlib)."""
+    probs = np.asarray(probs, dtype=float).ravel()
+    predicted = int(np.argmax(probs))
+    rows = []
+    for digit, p in enumerate(probs):
+        colour = "#bbb"
+        if digit == predicted:
+            colour = "#2a9d3a" if true_label in (None, predicted) else "#d0342c"
+        elif digit == true_label:
+            colour = "#3670c9"
+        rows.append(
+            f"<tr><td style='padding:0 6px;font-weight:{'bold' if digit == predicted else 'normal'}'>"
+            f"{digit}</td><td style='width:220px'><div style='background:{colour};height:12px;"
+            f"width:{max(p * 100, 0.5):.1f}%'></div></td><td style='padding:0 6px'>{p:.1%}</td></tr>"
+        )
+    return (
+        "<table class='digit-probs' style='border-collapse:collapse;font-size:12px'>"
+        "<tr><th>digit</th><th>probability</th><th></th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+# --------------------------------------------------------------------------- explorer
+
+
+class PredictionExplorer:
+    """Browse test digits with their true label, prediction and probabilities.
+
+    images: (n, 28, 28) uint8; labels: (n,) ints; probs: (n, 10) from one batched
+    ``model.predict``: nothing is recomputed when the slider moves.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, probs: np.ndarray):
+        import ipywidgets as w
+
+        self.images = np.asarray(images)
+        self.labels = np.asarray(labels).astype(int)
+        self.probs = np.asarray(probs, dtype=np.float32)
+        if not (len(self.images) == len(self.labels) == len(self.probs)):
+            raise ValueError(
+                f"{len(self.images)} images, {len(self.labels)} labels and {len(self.probs)} "
+                "probability rows: they must match, one of each per test digit."
+            )
+        self.predicted = self.probs.argmax(axis=1)
+        self.confidence = self.probs.max(axis=1)
+        self.indices = np.arange(len(self.labels))
+        self.last_update_ms = 0.0
+
+        self.filter = w.Dropdown(
+            options=[(v, k) for k, v in FILTERS.items()],
+            value="all",
+            description="Show",
+            layout=w.Layout(width="260px"),
+        )
+        self.digit = w.Dropdown(
+            options=list(range(10)),
+            value=0,
+            description="digit",
+            disabled=True,
+            layout=w.Layout(width="140px"),
+        )
+        self.slider = w.IntSlider(
+            min=0,
+            max=max(len(self.indices) - 1, 0),
+            value=0,
+            description="position",
+            continuous_update=True,
+            layout=w.Layout(width="420px"),
+        )
+        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
+        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self.count = w.HTML()
+        self.image = w.Image(format="png", width=168, height=168)
+        self.caption = w.HTML()
+        self.bars = w.HTML()
+
+        self.filter.observe(self._on_filter, names="value")
+        self.digit.observe(self._on_filter, names="value")
+        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.prev_button.on_click(lambda _: self.step(-1))
+        self.next_button.on_click(lambda _: self.step(+1))
+        self.widget = w.VBox(
+            [
+                w.HBox([self.filter, self.digit, self.count]),
+                w.HBox([self.prev_button, self.slider, self.next_button]),
+                w.HBox([w.VBox([self.image, self.caption]), self.bars]),
+            ]
+        )
+        self.widget.add_class("prediction-explorer")
+        self.show(0)
+
+    # -- logic the widgets call (and the tests drive directly)
+
+    def filtered_indices(self, mode: str, digit: int | None = None) -> np.ndarray:
+        """Test-set positions that a filter keeps, in the order the slider walks them."""
+        if mode == "all":
+            return np.arange(len(self.labels))
+        if mode == "misclassified":
+            return np.flatnonzero(self.predicted != self.labels)
+        if mode == "true":
+            return np.flatnonzero(self.labels == digit)
+        if mode == "predicted":
+            return np.flatnonzero(self.predicted == digit)
+        if mode == "least_confident":
+            return np.argsort(self.confidence, kind="stable")
+        raise ValueError(f"unknown filter {mode!r}; choose one of {', '.join(FILTERS)}.")
+
+    def set_filter(self, mode: str, digit: int | None = None) -> None:
+        """Switch the filter (and digit), keeping the widgets in step."""
+        if digit is not None:
+            self.digit.value = digit
+        self.filter.value = mode  # triggers _on_filter when it changes
+        self._on_filter()
+
+    def _on_filter(self, _change=None) -> None:
+        mode = self.filter.value
+        self.digit.disabled = mode not in ("true", "predicted")
+        self.indices = self.filtered_indices(mode, self.digit.value)
+        with self.slider.hold_trait_notifications():
+            self.slider.max = max(len(self.indices) - 1, 0)
+            self.slider.value = 0
+        self.show(0)
+
+    def step(self, delta: int) -> None:
+        """Move the slider by ``delta`` within the current filter."""
+        if len(self.indices):
+            self.slider.value = int(np.clip(self.slider.value + delta, 0, len(self.indices) - 1))
+
+    @property
+    def current_index(self) -> int | None:
+        """Test-set index of the digit on show, or None when the filter is empty."""
+        if not len(self.indices):
+            return None
+        return int(self.indices[min(self.slider.value, len(self.indices) - 1)])
+
+    def shown(self) -> dict:
+        """What the explorer shows now: index, true label, prediction, confidence."""
+        i = self.current_index
+        if i is None:
+            return {"index": None}
+        return {
+            "index": i,
+            "true": int(self.labels[i]),
+            "predicted": int(self.predicted[i]),
+            "confidence": float(self.confidence[i]),
+        }
+
+    def show(self, position: int) -> None:
+        start = time.perf_counter()
+        n = len(self.indices)
+        label = FILTERS[self.filter.value].replace("...", str(self.digit.value))
+        self.count.value = f"<b>{n:,}</b> digits in this filter ({html.escape(label)})"
+        if n == 0:
+            self.caption.value = "<i>No test digit matches this filter.</i>"
+            self.bars.value = ""
+            self.image.value = digit_png(np.zeros((28, 28), np.uint8))
+        else:
+            i = int(self.indices[min(position, n - 1)])
+            true, pred = int(self.labels[i]), int(self.predicted[i])
+            verdict = "✅ right" if true == pred else "❌ wrong"
+            self.image.value = digit_png(self.images[i])
+            self.caption.value = (
+                f"<div class='explorer-caption'>test digit #{i}<br>true: <b>{true}</b> · "
+                f"predicted: <b class='explorer-predicted'>{pred}</b> "
+                f"({self.confidence[i]:.1%}) {verdict}</div>"
+            )
+            self.bars.value = probability_html(self.probs[i], true)
+        self.last_update_ms = (time.perf_counter() - start) * 1000
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+# --------------------------------------------------------------------------- drawing pad
+
+
+class DrawingError(ValueError):
+    """A drawing or an uploaded file that cannot be read as a digit; the message says why."""
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """(h, w), (h, w, 3) or (h, w, 4) array -> (h, w) float in 0..255.
+
+    Transparent pixels (a canvas's untouched background) count as white paper.
+    """
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim == 2:
+        return a
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise DrawingError(
+            f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}."
+        )
+    gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if a.shape[2] == 4:
+        alpha = a[..., 3] / 255.0
+        gray = alpha * gray + (1 - alpha) * 255.0
+    return gray
+
+
+def mnist_style(image: np.ndarray) -> np.ndarray:
+    """Any drawing or photo of one digit -> (28, 28) uint8 the way MNIST digits were made.
+
+    grayscale; inverted when the ink is dark on a light background (judged from
+    the border); cropped to the ink's bounding box; scaled to fit 20x20 keeping
+    the aspect ratio; placed in 28x28 so its centre of mass is at the centre.
+    Raises DrawingError when there is no ink.
+    """
+    gray = to_grayscale(image)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if border.mean() > 127:  # light paper, dark ink: make the ink bright like MNIST
+        gray = 255.0 - gray
+    gray = gray - np.median(border if border.mean() <= 127 else 255.0 - border)
+    gray = np.clip(gray, 0, 255)
+    if gray.max() < 30:
+        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    ink = gray > 0.1 * gray.max()
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize((new_w, new_h), Image.LANCZOS)
+    small = np.clip(np.asarray(small), 0, None)
+    if small.max() > 0:
+        small = small * (255.0 / small.max())
+    out = np.zeros((28, 28), dtype=np.float32)
+    total = small.sum()
+    cy = (small.sum(axis=1) @ np.arange(new_h)) / total
+    cx = (small.sum(axis=0) @ np.arange(new_w)) / total
+    top = int(np.clip(round(14 - cy), 0, 28 - new_h))
+    left = int(np.clip(round(14 - cx), 0, 28 - new_w))
+    out[top : top + new_h, left : left + new_w] = small
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
+    """Bytes of an image file -> RGBA array; DrawingError for anything that is not a usable image."""
+    if not content:
+        raise DrawingError(f"{name} is empty (0 bytes).")
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise DrawingError(
+            f"{name} is {len(content) / 1e6:.1f} MB; please use an image under "
+            f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB (a phone photo cropped to the digit is plenty)."
+        )
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            if img.width * img.height > MAX_UPLOAD_PIXELS:
+                raise DrawingError(
+                    f"{name} is {img.width} x {img.height} pixels, too large to process here; "
+                    "crop or shrink it to a few hundred pixels around the digit."
+                )
+            return np.asarray(img.convert("RGBA"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, Image.DecompressionBombError):
+            raise DrawingError(f"{name} is too large to process; shrink it first.") from exc
+        raise DrawingError(
+            f"{name} is not an image this pad can read (PNG, JPEG, GIF, BMP...); please choose a picture file."
+        ) from exc
+
+
+class DrawingPad:
+    """Draw a digit (or upload a picture) and watch the network read it.
+
+    ``predict_fn`` maps (n, 28, 28) uint8 digits to (n, 10) probabilities.
+    """
+
+    SIZE = 280
+
+    def __init__(self, predict_fn):
+        import ipywidgets as w
+        from ipycanvas import Canvas
+
+        self.predict_fn = predict_fn
+        self.last = None  # dict(digit=..., probs=..., predicted=...) after a prediction
+        self.canvas = Canvas(
+            width=self.SIZE,
+            height=self.SIZE,
+            sync_image_data=True,
+            layout=w.Layout(
+                width=f"{self.SIZE}px", height=f"{self.SIZE}px", border="2px solid #888"
+            ),
+        )
+        self.canvas.line_width = 18
+        self.canvas.line_cap = "round"
+        self.canvas.line_join = "round"
+        self.canvas.stroke_style = "black"
+        self._drawing = False
+        self._prev = None
+        self.canvas.on_mouse_down(self._down)
+        self.canvas.on_mouse_move(self._move)
+        self.canvas.on_mouse_up(self._up)
+        self.canvas.on_mouse_out(self._up)
+        self.canvas.observe(self._on_image_data, names="image_data")
+
+        self.clear_button = w.Button(description="clear", icon="eraser")
+        self.clear_button.on_click(lambda _: self.clear())
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="upload image")
+        self.upload.observe(self._on_upload, names="value")
+        self.message = w.HTML("<i>Draw a digit in the box, as large as the box allows.</i>")
+        self.preview = w.Image(format="png", width=112, height=112)
+        self.bars = w.HTML()
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [
+                        self.canvas,
+                        w.VBox(
+                            [
+                                w.HTML("<b>what the network sees</b> (28x28)"),
+                                self.preview,
+                                self.bars,
+                            ]
+                        ),
+                    ]
+                ),
+                w.HBox([self.clear_button, self.upload]),
+                self.message,
+            ]
+        )
+        self.widget.add_class("drawing-pad")
+
+    # -- logic
+
+    def predict_image(self, image: np.ndarray) -> dict:
+        """Preprocess one image the MNIST way and predict; updates the display. Raises DrawingError."""
+        digit = mnist_style(image)
+        probs = np.asarray(self.predict_fn(digit[None]))[0]
+        predicted = int(np.argmax(probs))
+        self.last = {"digit": digit, "probs": probs, "predicted": predicted}
+        self.preview.value = digit_png(digit, scale=4)
+        self.bars.value = probability_html(probs)
+        self.message.value = (
+            f"<span class='pad-prediction'>The network reads <b>{predicted}</b> "
+            f"({probs[predicted]:.1%} sure).</span>"
+        )
+        return self.last
+
+    def try_predict(self, image: np.ndarray, source: str = "drawing") -> dict | None:
+        """predict_image, but a problem becomes a friendly message instead of an exception."""
+        try:
+            return self.predict_image(image)
+        except DrawingError as exc:
+            self.last = None
+            self.bars.value = ""
+            self.message.value = f"<span class='pad-problem'>⚠️ {html.escape(str(exc))}</span>"
+            return None
+
+    def load_upload(self, content: bytes, name: str = "upload") -> dict | None:
+        try:
+            image = read_upload(content, name)
+        except DrawingError as exc:
+            self.last = None
+            self.message.value = f"<span class='pad-problem'>⚠️ {html.escape(str(exc))}</span>"
+            return None
+        return self.try_predict(image, name)
+
+    def clear(self) -> None:
+        self.canvas.clear()
+        self.last = None
+        self.bars.value = ""
+        self.message.value = "<i>Cleared. Draw a digit.</i>"
+
+    # -- widget callbacks
+
+    def _down(self, x, y):
+        self._drawing, self._prev = True, (x, y)
+        self.canvas.fill_style = "black"
+        self.canvas.fill_circle(x, y, self.canvas.line_width / 2)
+
+    def _move(self, x, y):
+        if self._drawing and self._prev is not None:
+            self.canvas.stroke_line(self._prev[0], self._prev[1], x, y)
+            self._prev = (x, y)
+
+    def _up(self, x, y):
+        was_drawing = self._drawing
+        self._drawing = False
+        self._prev = None
+        if was_drawing:  # the image_data sync that follows the stroke predicts again
+            self._on_image_data(None)
+
+    def _on_image_data(self, _change):
+        if self._drawing:
+            return
+        data = self.canvas.get_image_data()
+        if data is None or not np.asarray(data)[..., 3].any():
+            return  # empty canvas (e.g. after clear): nothing to read
+        self.try_predict(np.asarray(data))
+
+    def _on_upload(self, change):
+        files = change["new"]
+        if not files:
+            return
+        item = files[0]
+        self.load_upload(bytes(item["content"]), item.get("name", "upload"))
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
