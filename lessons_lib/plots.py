@@ -15,6 +15,17 @@ from matplotlib.figure import Figure
 DIGITS = np.arange(10)
 
 
+class LessonFigure(Figure):
+    """A Figure that Jupyter shows as a PNG when it is a cell's value (no pyplot needed)."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
+
+
 def _grid(n: int, cols: int) -> tuple[int, int]:
     cols = max(1, min(cols, n))
     return int(np.ceil(n / cols)), cols
@@ -31,7 +42,7 @@ def sample_grid(
     """A grid of the first ``n`` images, each titled with its label (and prediction, if given)."""
     n = min(n, len(images))
     rows, cols = _grid(n, cols)
-    fig = Figure(figsize=(1.2 * cols, 1.45 * rows + 0.5), layout="constrained")
+    fig = LessonFigure(figsize=(1.2 * cols, 1.45 * rows + 0.5), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
@@ -53,7 +64,7 @@ def sample_grid(
 
 def class_balance(y_train: np.ndarray, y_test: np.ndarray | None = None) -> Figure:
     """Bar chart: how many images of each digit, per split."""
-    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    fig = LessonFigure(figsize=(7, 3.5), layout="constrained")
     ax = fig.subplots()
     width = 0.4 if y_test is not None else 0.8
     train_counts = np.bincount(y_train, minlength=10)
@@ -70,7 +81,7 @@ def class_balance(y_train: np.ndarray, y_test: np.ndarray | None = None) -> Figu
 
 def pixel_histograms(raw: np.ndarray, normalized: np.ndarray) -> Figure:
     """Two histograms: pixel values before (0..255) and after normalization."""
-    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    fig = LessonFigure(figsize=(9, 3.2), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.hist(np.asarray(raw).ravel(), bins=64, color="tab:blue", log=True)
     left.set_title("Before: raw pixels")
@@ -86,7 +97,7 @@ def pixel_histograms(raw: np.ndarray, normalized: np.ndarray) -> Figure:
 
 def learning_curves(history: Mapping[str, Sequence[float]]) -> Figure:
     """Loss and accuracy per epoch, training against validation."""
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = LessonFigure(figsize=(10, 3.6), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         values = history.get(metric, [])
@@ -125,7 +136,7 @@ def _confusion_axes(ax, cm: np.ndarray, normalized: bool, title: str) -> None:
 
 def confusion_matrix(cm: np.ndarray, title: str = "Confusion matrix") -> Figure:
     """The matrix twice: raw counts, and each row normalized to sum to 1."""
-    fig = Figure(figsize=(12, 5.4), layout="constrained")
+    fig = LessonFigure(figsize=(12, 5.4), layout="constrained")
     left, right = fig.subplots(1, 2)
     _confusion_axes(left, cm, False, "counts")
     _confusion_axes(right, cm, True, "share of each true digit")
@@ -135,7 +146,7 @@ def confusion_matrix(cm: np.ndarray, title: str = "Confusion matrix") -> Figure:
 
 def confusion_side_by_side(cms: Mapping[str, np.ndarray]) -> Figure:
     """Normalized confusion matrices of several models, side by side (lesson 07)."""
-    fig = Figure(figsize=(6 * len(cms), 5.4), layout="constrained")
+    fig = LessonFigure(figsize=(6 * len(cms), 5.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(cms)))
     for ax, (name, cm) in zip(axes, cms.items(), strict=True):
         errors = int(cm.sum() - np.trace(cm))
@@ -146,7 +157,7 @@ def confusion_side_by_side(cms: Mapping[str, np.ndarray]) -> Figure:
 
 def per_class_accuracy(accuracy: np.ndarray, overall: float | None = None) -> Figure:
     """Bar chart of the accuracy for each true digit, with the overall figure as a line."""
-    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    fig = LessonFigure(figsize=(7, 3.5), layout="constrained")
     ax = fig.subplots()
     ax.bar(DIGITS, accuracy, color="tab:green")
     if overall is not None:
@@ -172,7 +183,7 @@ def misclassified_gallery(
     """The first ``n`` mistakes, each titled 'true -> predicted (confidence)'."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
     rows, cols = _grid(max(len(wrong), 1), cols)
-    fig = Figure(figsize=(1.25 * cols, 1.5 * rows + 0.6), layout="constrained")
+    fig = LessonFigure(figsize=(1.25 * cols, 1.5 * rows + 0.6), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_xticks([])
@@ -186,6 +197,7 @@ def misclassified_gallery(
     if len(wrong) == 0:
         axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     fig.suptitle(f"Misclassified test digits (first {len(wrong)}): true -> predicted (confidence)")
+    fig.supxlabel("each panel: true digit -> predicted digit (confidence)", fontsize=9)
     return fig
 
 
@@ -194,7 +206,7 @@ def first_layer_weights(weights: np.ndarray, n: int = 16, cols: int = 8) -> Figu
     weights = np.asarray(weights)
     n = min(n, weights.shape[1])
     rows, cols = _grid(n, cols)
-    fig = Figure(figsize=(1.3 * cols, 1.4 * rows + 0.6), layout="constrained")
+    fig = LessonFigure(figsize=(1.3 * cols, 1.4 * rows + 0.6), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     limit = float(np.abs(weights[:, :n]).max()) or 1.0
     for i, ax in enumerate(axes.flat):
@@ -206,6 +218,9 @@ def first_layer_weights(weights: np.ndarray, n: int = 16, cols: int = 8) -> Figu
         ax.imshow(weights[:, i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"unit {i}", fontsize=8)
     fig.suptitle("First-layer weights as images (red: pixel pushes the unit up, blue: down)")
+    fig.supxlabel(
+        "each panel: one hidden unit's 784 input weights laid out as 28x28 pixels", fontsize=9
+    )
     return fig
 
 
@@ -214,7 +229,7 @@ def probability_bars(
 ) -> Figure:
     """The ten predicted probabilities as bars; the prediction highlighted."""
     probs = np.asarray(probs, dtype=float).ravel()
-    fig = ax.figure if ax is not None else Figure(figsize=(5, 3), layout="constrained")
+    fig = ax.figure if ax is not None else LessonFigure(figsize=(5, 3), layout="constrained")
     ax = ax if ax is not None else fig.subplots()
     predicted = int(np.argmax(probs))
     colors = ["tab:gray"] * 10
@@ -235,7 +250,7 @@ def predictions_with_probabilities(
 ) -> Figure:
     """Rows of (digit, probability bars) for the first ``n`` images."""
     n = min(n, len(images))
-    fig = Figure(figsize=(7.5, 1.9 * n + 0.4), layout="constrained")
+    fig = LessonFigure(figsize=(7.5, 1.9 * n + 0.4), layout="constrained")
     axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1, 3])
     for i in range(n):
         img_ax, bar_ax = axes[i]
@@ -256,7 +271,7 @@ def comparison_bars(
     fmt: str = "{:.2%}",
 ) -> Figure:
     """One bar per configuration, its value written on it."""
-    fig = Figure(figsize=(1.6 * len(results) + 2.5, 3.6), layout="constrained")
+    fig = LessonFigure(figsize=(1.6 * len(results) + 2.5, 3.6), layout="constrained")
     ax = fig.subplots()
     names, values = list(results), [float(v) for v in results.values()]
     bars = ax.bar(names, values, color="tab:purple")
@@ -282,24 +297,20 @@ def comparison_bars(
     return fig
 
 
-def sweep_plot(rows: Sequence[Mapping[str, object]], label_keys: Sequence[str]) -> Figure:
-    """Accuracy, loss and training time for each configuration of a sweep."""
+def sweep_plot(
+    rows: Sequence[Mapping[str, object]], label_keys: Sequence[str], metrics: Sequence[str]
+) -> Figure:
+    """One panel per metric (accuracy, loss, training time...), one bar per configuration."""
     labels = [", ".join(f"{k}={r[k]}" for k in label_keys) for r in rows]
-    fig = Figure(figsize=(max(9, 1.4 * len(rows) * 3), 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
-    for ax, (key, name) in zip(
-        axes,
-        [
-            ("test_accuracy", "test accuracy"),
-            ("test_loss", "test loss"),
-            ("train_seconds", "training seconds"),
-        ],
-        strict=True,
-    ):
+    metrics = list(metrics) or ["seconds"]
+    fig = LessonFigure(figsize=(max(9, 1.2 * len(rows) * len(metrics)), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    for ax, key in zip(axes, metrics, strict=True):
         values = [float(r.get(key) or 0.0) for r in rows]
         ax.bar(range(len(rows)), values, color="tab:cyan")
         ax.set_xticks(range(len(rows)), labels, rotation=30, ha="right", fontsize=8)
         ax.set_xlabel("configuration")
+        name = key.replace("_", " ")
         ax.set_ylabel(name)
         ax.set_title(name.capitalize())
     fig.suptitle("Sweep: configurations compared")

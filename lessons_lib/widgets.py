@@ -196,7 +196,7 @@ class PredictionExplorer:
         else:
             i = int(self.indices[min(position, n - 1)])
             true, pred = int(self.labels[i]), int(self.predicted[i])
-            verdict = "✅ right" if true == pred else "❌ wrong"
+            verdict = "✓ right" if true == pred else "✗ wrong"
             self.image.value = digit_png(self.images[i])
             self.caption.value = (
                 f"<div class='explorer-caption'>test digit #{i}<br>true: <b>{true}</b> · "

@@ -1,0 +1,243 @@
+"""The headless runner: parameter validation, the whole series in --fast mode, sweeps, the book."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from lessons_lib import checks, models, runner
+from lessons_lib.book import build_book
+
+
+def cli(*args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "lessons_lib", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("epochs", "-1", "epochs must be a positive integer, got -1"),
+        ("epochs", "0", "epochs must be a positive integer, got 0"),
+        ("epochs", "two", "epochs must be a positive integer, got 'two'"),
+        ("epochs", "2.5", "epochs must be a positive integer, got 2.5"),
+        ("hidden_units", "0", "hidden_units must be a positive integer, got 0"),
+        ("learning_rate", "0", "learning_rate must be a number > 0, got 0"),
+        ("learning_rate", "-0.1", "learning_rate must be a number > 0, got -0.1"),
+        ("dropout", "1", "dropout must be a number from 0 up to (not including) 1"),
+        (
+            "data_source",
+            "mnist-cloud",
+            "data_source must be one of auto, keras, sample or an existing path",
+        ),
+        ("data_source", "/no/such/mnist.npz", "got '/no/such/mnist.npz'"),
+        ("subset", "5", "subset must be 0 (all) or at least 10"),
+        ("epochz", "3", "unknown parameter 'epochz' (did you mean epochs?)"),
+    ],
+)
+def test_bad_parameter_is_rejected_before_any_notebook_starts(tmp_path, name, value, message):
+    lines = []
+    code = runner.run(
+        {name: value},
+        out=tmp_path / "out",
+        echo=lambda *a, **k: lines.append(" ".join(map(str, a))),
+    )
+    assert code == 2
+    assert lines == [f"error: {lines[0][7:]}"] and message in lines[0]
+    assert not (tmp_path / "out").exists(), "no notebook may start"
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    lines = []
+    code = runner.run(
+        {"epochs": "-1", "learning_rate": "0", "foo": "1"},
+        out=tmp_path,
+        echo=lambda *a, **k: lines.append(a[0]),
+    )
+    assert code == 2 and len(lines) == 3
+
+
+def test_cli_rejects_negative_epochs_with_exit_code_2():
+    result = cli("run", "-p", "epochs", "-1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: epochs must be a positive integer, got -1"
+    assert "running" not in result.stdout
+
+
+def test_cli_yaml_file_and_only(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("epochs: 0\nhidden_units: 32\n")
+    result = cli("run", "-f", str(bad))
+    assert result.returncode == 2 and "epochs must be a positive integer, got 0" in result.stderr
+    result = cli("run", "--only", "04,42")
+    assert result.returncode == 2 and "no lesson numbered 42" in result.stderr
+
+
+def test_params_lists_every_parameter_with_type_default_and_meaning():
+    result = cli("params")
+    assert result.returncode == 0
+    for book in runner.lesson_notebooks():
+        for name, param in runner.notebook_parameters(book).items():
+            line = next(ln for ln in result.stdout.splitlines() if ln.startswith(name + " "))
+            assert param.type_name in line and repr(param.default) in line and param.help in line
+            assert param.help, f"{book.name}: parameter {name} has no comment saying what it means"
+
+
+def test_fill_solutions_replaces_exactly_the_exercise_lines():
+    nb = nbformat.read(ROOT / "notebooks" / "02_flatten_and_normalize.ipynb", as_version=4)
+    before = [c.source for c in nb.cells]
+    assert runner.fill_solutions(nb) == 2
+    changed = [i for i, c in enumerate(nb.cells) if c.source != before[i]]
+    assert len(changed) == 2
+    for i in changed:
+        assert "YOUR CODE HERE" not in nb.cells[i].source
+        assert (
+            nb.cells[i].source.splitlines()[-1] == before[i].splitlines()[-1]
+        )  # the check call stays
+
+
+# --------------------------------------------------------------------------- the whole series
+
+
+@pytest.fixture(scope="session")
+def fast_run(tmp_path_factory):
+    """The whole series, --fast, with every exercise filled by its worked solution."""
+    out = tmp_path_factory.mktemp("series")
+    result = subprocess.run(
+        [sys.executable, "-m", "lessons_lib", "run", "--fast", "--solutions", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        env={**__import__("os").environ, "MNIST_PATH": ""},
+    )
+    return out, result
+
+
+@pytest.mark.notebooks
+def test_fast_run_succeeds_with_a_summary(fast_run):
+    out, result = fast_run
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    books = runner.lesson_notebooks()
+    for i, book in enumerate(books, 1):
+        assert f"[{i}/{len(books)}] {book.stem}: ok in" in result.stdout
+    assert "test accuracy" in result.stdout and "reference     97.50%" in result.stdout
+    for book in books:
+        executed = nbformat.read(out / "notebooks" / book.name, as_version=4)
+        assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+
+
+@pytest.mark.notebooks
+def test_fast_run_metrics_json(fast_run):
+    out, _ = fast_run
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["schema"] == runner.SCHEMA_VERSION
+    assert m["parameters"]["data_source"] == "sample" and m["parameters"]["epochs"] == 1
+    nbs = m["notebooks"]
+    assert sorted(nbs) == [b.stem for b in runner.lesson_notebooks()]
+    assert all(
+        v["status"] == "ok" and v["seconds"] > 0 and v["peak_rss_mb"] > 50 for v in nbs.values()
+    )
+    assert nbs["01_loading_the_data"]["metrics"]["n_train"] == 4000
+    assert nbs["01_loading_the_data"]["metrics"]["class_counts"] == [400] * 10
+    two = nbs["02_flatten_and_normalize"]["metrics"]
+    assert two["inline_matches_library"] is True and two["flat_shape"] == [4000, 784]
+    assert (two["norm_min"], two["norm_max"]) == (-1.0, 1.0)
+    three = nbs["03_building_the_model"]["metrics"]
+    assert three["architecture"] == three["library_architecture"], (
+        "lesson 03's model = models.dense_model"
+    )
+    assert three["param_count"] == three["by_hand"] == models.dense_param_count(256, 2)
+    assert 2.0 < three["untrained_loss"] < 2.8
+    four = nbs["04_training"]["metrics"]
+    assert four["epochs_run"] == 1 and four["reload_ok"] is True
+    assert (out / "artifacts" / "dense_model.keras").is_file()
+    five = nbs["05_evaluating"]["metrics"]
+    assert "lesson 04 saved" in five["model_source"]
+    assert 0.5 < five["test_accuracy"] <= 1 and five["n_test"] == 1000
+    assert five["errors"] == round((1 - five["test_accuracy"]) * 1000)
+    assert m["headline"]["test_accuracy"] == five["test_accuracy"]
+    assert m["headline"]["reference"]["test_accuracy"] == 0.975
+    six = nbs["06_visualizing_predictions"]["metrics"]
+    assert six["misclassified"] == five["errors"] and six["explorer_update_ms"] > 0
+    seven = nbs["07_going_further"]["metrics"]
+    assert 0.1 < seven["cnn_test_accuracy"] <= 1 and seven["fashion_data"] == "skipped"
+
+
+@pytest.mark.notebooks
+def test_every_worked_solution_passes_its_check(fast_run):
+    out, _ = fast_run
+    progress = json.loads((out / "progress.json").read_text())
+    expected = {f"{lesson}.{key}" for lesson, items in checks.EXERCISES.items() for key, _ in items}
+    assert set(progress) == expected
+    failing = [k for k, v in progress.items() if not v]
+    assert not failing, f"worked solutions that fail their check: {failing}"
+
+
+@pytest.mark.notebooks
+def test_book_links_every_lesson_and_works_offline(fast_run, tmp_path):
+    out, _ = fast_run
+    index = build_book(out / "notebooks", tmp_path / "book")
+    text = index.read_text()
+    for book in runner.lesson_notebooks():
+        page = tmp_path / "book" / f"{book.stem}.html"
+        assert f"href='{page.name}'" in text and page.is_file()
+        html = page.read_text()
+        assert "href='index.html'" in html
+        assert 'src="http' not in html and "cdnjs" not in html, f"{page.name} needs the network"
+        assert "<img" in html or book.stem.startswith("00")  # figures are embedded
+
+
+def test_book_without_executed_notebooks_says_what_to_do(tmp_path):
+    result = cli("book", "--src", str(tmp_path), "--out", str(tmp_path / "b"))
+    assert result.returncode == 2 and "make run" in result.stderr
+
+
+@pytest.mark.notebooks
+def test_sweep_over_two_tiny_configurations(tmp_path):
+    result = cli(
+        "sweep",
+        "04",
+        "-p",
+        "hidden_units",
+        "16,32",
+        "--fast",
+        "--jobs",
+        "2",
+        "--out",
+        str(tmp_path),
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = json.loads((tmp_path / "sweep.json").read_text())
+    assert [r["hidden_units"] for r in rows] == [16, 32]
+    assert all(
+        r["status"] == "ok" and 0 < r["val_accuracy"] <= 1 and r["train_seconds"] > 0 for r in rows
+    )
+    assert (tmp_path / "sweep.png").stat().st_size > 5000
+    table = (tmp_path / "sweep.md").read_text()
+    assert table.count("\n| 16 |") == 1 and table.count("\n| 32 |") == 1
+    for r in rows:
+        assert (tmp_path / f"04_training-hidden_units={r['hidden_units']}.ipynb").is_file()
+
+
+def test_sweep_rejects_a_bad_value_before_running(tmp_path):
+    result = cli("sweep", "04", "-p", "hidden_units", "64,-8", "--out", str(tmp_path))
+    assert (
+        result.returncode == 2
+        and "hidden_units must be a positive integer, got -8" in result.stderr
+    )
+    assert not any(tmp_path.iterdir())

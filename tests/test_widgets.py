@@ -1,0 +1,185 @@
+"""Widget logic without a browser: the explorer's filters and slider, the drawing pad's preprocessing."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lessons_lib import widgets
+from lessons_lib.widgets import DrawingError, DrawingPad, PredictionExplorer, mnist_style
+
+
+@pytest.fixture
+def explorer():
+    rng = np.random.default_rng(0)
+    labels = np.tile(np.arange(10), 5)  # 50 digits
+    probs = rng.dirichlet(np.ones(10) * 0.3, size=50).astype(np.float32)
+    probs[:40, :] = 0.01
+    probs[np.arange(40), labels[:40]] = 0.91  # the first 40 right, the last 10 mostly wrong
+    images = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    return PredictionExplorer(images, labels, probs)
+
+
+def test_slider_moves_change_what_is_shown(explorer):
+    first = explorer.shown()
+    png = explorer.image.value
+    explorer.slider.value = 7
+    shown = explorer.shown()
+    assert shown["index"] == 7 and shown != first
+    assert explorer.image.value != png
+    assert f"#{7}<" in explorer.caption.value
+
+
+def test_misclassified_filter(explorer):
+    explorer.set_filter("misclassified")
+    wrong = np.flatnonzero(explorer.predicted != explorer.labels)
+    assert len(explorer.indices) == len(wrong) > 0 and explorer.slider.max == len(wrong) - 1
+    assert f"<b>{len(wrong)}</b> digits" in explorer.count.value
+    seen = []
+    for pos in range(len(wrong)):
+        explorer.slider.value = pos
+        s = explorer.shown()
+        assert s["true"] != s["predicted"]
+        seen.append(s["index"])
+    assert seen == list(wrong)
+
+
+def test_true_and_predicted_digit_filters(explorer):
+    explorer.set_filter("true", digit=3)
+    assert not explorer.digit.disabled
+    assert all(explorer.labels[i] == 3 for i in explorer.indices) and len(explorer.indices) == 5
+    explorer.set_filter("predicted", digit=3)
+    assert all(explorer.predicted[i] == 3 for i in explorer.indices)
+    explorer.digit.value = 4  # changing the digit re-filters
+    assert all(explorer.predicted[i] == 4 for i in explorer.indices)
+    explorer.set_filter("all")
+    assert explorer.digit.disabled and len(explorer.indices) == 50
+
+
+def test_least_confident_first(explorer):
+    explorer.set_filter("least_confident")
+    conf = [explorer.confidence[i] for i in explorer.indices]
+    assert conf == sorted(conf)
+    assert explorer.shown()["confidence"] == min(conf)
+
+
+def test_previous_next_buttons_stay_in_range(explorer):
+    explorer.set_filter("true", digit=1)
+    explorer.next_button.click()
+    explorer.next_button.click()
+    assert explorer.slider.value == 2
+    for _ in range(10):
+        explorer.next_button.click()
+    assert explorer.slider.value == 4
+    explorer.prev_button.click()
+    assert explorer.slider.value == 3
+
+
+def test_empty_filter_is_explained(explorer):
+    explorer.probs[:] = 0.0
+    explorer.probs[:, 0] = 1.0
+    explorer.predicted = explorer.probs.argmax(axis=1)
+    explorer.set_filter("predicted", digit=9)
+    assert explorer.current_index is None and "No test digit matches" in explorer.caption.value
+
+
+def test_mismatched_inputs_are_refused():
+    with pytest.raises(ValueError, match="must match"):
+        PredictionExplorer(np.zeros((3, 28, 28), np.uint8), np.zeros(3), np.zeros((2, 10)))
+
+
+# --------------------------------------------------------------------------- MNIST-style preprocessing
+
+
+def canvas_drawing(top, left, height, width, size=280, rgba=True):
+    """Black ink on a transparent canvas, like ipycanvas gives: a filled rectangle 'stroke'."""
+    img = np.zeros((size, size, 4), np.uint8)
+    img[top : top + height, left : left + width] = (0, 0, 0, 255)
+    return img if rgba else img[..., :3]
+
+
+def centre_of_mass(digit):
+    w = digit.astype(float)
+    rows, cols = np.indices(w.shape)
+    return (rows * w).sum() / w.sum(), (cols * w).sum() / w.sum()
+
+
+def test_off_centre_drawing_is_cropped_scaled_and_centred():
+    digit = mnist_style(canvas_drawing(20, 200, 120, 30))  # small, far right, near the top
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    rows = np.flatnonzero(digit.max(axis=1) > 50)
+    cols = np.flatnonzero(digit.max(axis=0) > 50)
+    assert 19 <= rows[-1] - rows[0] + 1 <= 21, "the long side fits 20 pixels"
+    assert cols[-1] - cols[0] + 1 <= 7, "aspect ratio kept: 120x30 becomes 20x5"
+    cy, cx = centre_of_mass(digit)
+    assert abs(cy - 14) < 1.0 and abs(cx - 14) < 1.0
+
+
+def test_dark_ink_on_white_paper_is_inverted():
+    paper = np.full((100, 80), 255, np.uint8)
+    paper[20:80, 35:45] = 0  # dark vertical bar
+    digit = mnist_style(paper)
+    assert digit[14, 14] > 200 and digit[0, 0] == 0, "ink bright, background black, like MNIST"
+
+
+def test_light_ink_on_dark_background_is_kept():
+    img = np.zeros((60, 60), np.uint8)
+    img[10:50, 28:32] = 255
+    digit = mnist_style(img)
+    assert digit[14, 14] > 200 and digit[0, 0] == 0
+
+
+def test_rgb_without_alpha_is_converted():
+    white = np.full((50, 50, 3), 255, np.uint8)
+    white[10:40, 20:25] = (20, 20, 200)  # blue ink
+    assert mnist_style(white).max() > 200
+
+
+def test_empty_canvas_is_a_friendly_error():
+    with pytest.raises(DrawingError, match="empty"):
+        mnist_style(np.zeros((280, 280, 4), np.uint8))
+
+
+def _png(array):
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_that_is_not_an_image_gets_a_message_not_a_traceback():
+    pad = DrawingPad(lambda d: np.full((len(d), 10), 0.1))
+    assert pad.load_upload(b"%PDF-1.4 not a picture", "notes.pdf") is None
+    assert "notes.pdf is not an image" in pad.message.value
+    assert pad.load_upload(b"", "empty.png") is None and "empty" in pad.message.value
+
+
+def test_huge_upload_gets_a_message(monkeypatch):
+    pad = DrawingPad(lambda d: np.full((len(d), 10), 0.1))
+    monkeypatch.setattr(widgets, "MAX_UPLOAD_PIXELS", 100 * 100)
+    assert pad.load_upload(_png(np.zeros((200, 200), np.uint8)), "big.png") is None
+    assert "200 x 200 pixels, too large" in pad.message.value
+    monkeypatch.setattr(widgets, "MAX_UPLOAD_BYTES", 10)
+    assert pad.load_upload(_png(np.zeros((20, 20), np.uint8)), "big.png") is None
+    assert "MB; please use an image under" in pad.message.value
+
+
+def test_pad_predicts_an_uploaded_digit_and_an_empty_canvas_is_explained():
+    seen = []
+
+    def fake_model(digits):
+        seen.append(digits)
+        probs = np.full((len(digits), 10), 0.02)
+        probs[:, 7] = 0.82
+        return probs
+
+    pad = DrawingPad(fake_model)
+    paper = np.full((120, 90, 3), 255, np.uint8)
+    paper[10:110, 40:50] = 0
+    result = pad.load_upload(_png(paper), "seven.png")
+    assert result["predicted"] == 7 and seen[0].shape == (1, 28, 28) and seen[0].dtype == np.uint8
+    assert "reads <b>7</b>" in pad.message.value and pad.preview.value
+    assert pad.try_predict(np.zeros((280, 280, 4), np.uint8)) is None
+    assert "empty" in pad.message.value and pad.last is None
