@@ -7,6 +7,11 @@ EXTRAS ?= test,book
 
 .PHONY: lab test run book lint clean-venv
 
+# The kernels run inside notebooks/, so a relative MNIST_PATH is made absolute here.
+ifdef MNIST_PATH
+export MNIST_PATH := $(abspath $(MNIST_PATH))
+endif
+
 # Rebuilt when pyproject.toml changes or the venv's python no longer runs.
 $(STAMP): pyproject.toml
 	@$(PY) -c "" 2>/dev/null || { \

@@ -31,6 +31,19 @@ def _grid(n: int, cols: int) -> tuple[int, int]:
     return int(np.ceil(n / cols)), cols
 
 
+def _image_grid(n: int, cols: int, cell_w: float, cell_h: float, extra_h: float):
+    """A figure of n image panels without ticks; panels past n are hidden. Returns (fig, axes)."""
+    rows, cols = _grid(max(n, 1), cols)
+    fig = LessonFigure(figsize=(cell_w * cols, cell_h * rows + extra_h), layout="constrained")
+    axes = list(fig.subplots(rows, cols, squeeze=False).flat)
+    for i, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+    return fig, axes[:n]
+
+
 def sample_grid(
     images: np.ndarray,
     labels: np.ndarray,
@@ -41,15 +54,8 @@ def sample_grid(
 ) -> Figure:
     """A grid of the first ``n`` images, each titled with its label (and prediction, if given)."""
     n = min(n, len(images))
-    rows, cols = _grid(n, cols)
-    fig = LessonFigure(figsize=(1.2 * cols, 1.45 * rows + 0.5), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
+    fig, axes = _image_grid(n, cols, 1.2, 1.45, 0.5)
+    for i, ax in enumerate(axes):
         ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
         text = f"label {labels[i]}"
         color = "black"
@@ -182,20 +188,13 @@ def misclassified_gallery(
 ) -> Figure:
     """The first ``n`` mistakes, each titled 'true -> predicted (confidence)'."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
-    rows, cols = _grid(max(len(wrong), 1), cols)
-    fig = LessonFigure(figsize=(1.25 * cols, 1.5 * rows + 0.6), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.axis("off")
-    for ax, i in zip(axes.flat, wrong, strict=False):
-        ax.axis("on")
+    fig, axes = _image_grid(len(wrong), cols, 1.25, 1.5, 0.6)
+    for ax, i in zip(axes, wrong, strict=True):
         ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
         conf = f" ({probs[i, y_pred[i]]:.0%})" if probs is not None else ""
         ax.set_title(f"{y_true[i]} -> {y_pred[i]}{conf}", fontsize=8, color="tab:red")
     if len(wrong) == 0:
-        axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+        fig.axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     fig.suptitle(f"Misclassified test digits (first {len(wrong)}): true -> predicted (confidence)")
     fig.supxlabel("each panel: true digit -> predicted digit (confidence)", fontsize=9)
     return fig
@@ -205,16 +204,9 @@ def first_layer_weights(weights: np.ndarray, n: int = 16, cols: int = 8) -> Figu
     """First-layer weights (784, units) shown as 28x28 images, one per hidden unit."""
     weights = np.asarray(weights)
     n = min(n, weights.shape[1])
-    rows, cols = _grid(n, cols)
-    fig = LessonFigure(figsize=(1.3 * cols, 1.4 * rows + 0.6), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig, axes = _image_grid(n, cols, 1.3, 1.4, 0.6)
     limit = float(np.abs(weights[:, :n]).max()) or 1.0
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
+    for i, ax in enumerate(axes):
         ax.imshow(weights[:, i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"unit {i}", fontsize=8)
     fig.suptitle("First-layer weights as images (red: pixel pushes the unit up, blue: down)")

@@ -210,8 +210,19 @@ def validate(raw: dict[str, object], known: dict[str, Param]) -> dict[str, objec
             problems.append(problem)
         else:
             values[name] = value
+    for name in ("data_source", "fashion_source"):  # kernels run in notebooks/: make paths absolute
+        value = values.get(name)
+        if isinstance(value, str) and value not in (*SOURCES, "skip") and os.path.exists(value):
+            values[name] = os.path.abspath(value)
+    env_path = os.environ.get("MNIST_PATH")
+    if env_path and not os.path.exists(env_path):
+        problems.append(
+            f"MNIST_PATH={env_path} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
+        )
     if problems:
         raise ParameterError(problems)
+    if env_path:
+        os.environ["MNIST_PATH"] = os.path.abspath(env_path)
     return values
 
 

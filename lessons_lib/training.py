@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -67,7 +67,6 @@ class TrainResult:
     model: keras.Model
     history: dict[str, list[float]]
     seconds: float
-    params: dict = field(default_factory=dict)
 
     @property
     def epochs_run(self) -> int:
@@ -190,15 +189,6 @@ def train_lesson_model(
         seed=seed,
         learning_rate_peak=learning_rate,
         verbose=verbose,
-    )
-    result.params = dict(
-        hidden_units=hidden_units,
-        hidden_layers=hidden_layers,
-        dropout=dropout,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
     )
     return result
 

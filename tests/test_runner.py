@@ -247,3 +247,22 @@ def test_sweep_rejects_a_bad_value_before_running(tmp_path):
         and "hidden_units must be a positive integer, got -8" in result.stderr
     )
     assert not any(tmp_path.iterdir())
+
+
+def test_relative_paths_are_made_absolute_for_the_kernels(tmp_path, monkeypatch):
+    data = tmp_path / "m.npz"
+    data.write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    known = runner.all_parameters(runner.select("01"))
+    assert runner.validate({"data_source": "m.npz"}, known)["data_source"] == str(data)
+    monkeypatch.setenv("MNIST_PATH", "m.npz")
+    runner.validate({}, known)
+    assert runner.os.environ["MNIST_PATH"] == str(data)
+
+
+def test_missing_mnist_path_is_rejected_before_running(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "nope.npz"))
+    lines = []
+    assert runner.run({}, out=tmp_path / "out", echo=lambda *a, **k: lines.append(a[0])) == 2
+    assert "MNIST_PATH=" in lines[0] and "does not exist" in lines[0]
+    assert not (tmp_path / "out").exists()
