@@ -110,6 +110,7 @@ def train(
         epochs=epochs,
         batch_size=batch_size,
         validation_data=validation_data,
+        validation_batch_size=2048,  # score held-out images in big batches: same result, faster
         callbacks=callbacks,
         verbose=verbose,
     )
