@@ -63,14 +63,14 @@ class CheckResult:
         return self.passed
 
     def __str__(self) -> str:
-        mark = "✅ Correct" if self.passed else "❌ Not yet"
+        mark = "✓ Correct" if self.passed else "✗ Not yet"
         return f"{mark} ({self.exercise}): {self.message}"
 
     __repr__ = __str__
 
     def _repr_markdown_(self) -> str:
         colour = "green" if self.passed else "#b00"
-        mark = "✅ **Correct**" if self.passed else "❌ **Not yet**"
+        mark = "✓ **Correct**" if self.passed else "✗ **Not yet**"
         return f"<span style='color:{colour}'>{mark}</span> ({self.exercise}): {self.message}"
 
 
@@ -121,7 +121,7 @@ def progress_table() -> str:
         passed = sum(progress.get(f"{lesson}.{key}", False) for key, _ in items)
         done += passed
         total += len(items)
-        ticks = " ".join("✅" if progress.get(f"{lesson}.{k}") else "⬜" for k, _ in items)
+        ticks = " ".join("✓" if progress.get(f"{lesson}.{k}") else "○" for k, _ in items)
         lines.append(f"| {lesson} {LESSON_TITLES[lesson]} | {passed} / {len(items)} {ticks} |")
     lines.append(f"| **all lessons** | **{done} / {total}** |")
     return "\n".join(lines)

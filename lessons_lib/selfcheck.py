@@ -28,9 +28,7 @@ class Report:
 
     def _repr_markdown_(self) -> str:
         lines = ["| check | | details |", "|---|---|---|"]
-        lines += [
-            f"| {item} | {'✅' if ok else '❌'} | {detail} |" for item, ok, detail in self.rows
-        ]
+        lines += [f"| {item} | {'✓' if ok else '✗'} | {detail} |" for item, ok, detail in self.rows]
         verdict = (
             "**All set.** Start with lesson 01."
             if self.ok

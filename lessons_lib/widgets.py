@@ -383,7 +383,7 @@ class DrawingPad:
         except DrawingError as exc:
             self.last = None
             self.bars.value = ""
-            self.message.value = f"<span class='pad-problem'>⚠️ {html.escape(str(exc))}</span>"
+            self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
             return None
 
     def load_upload(self, content: bytes, name: str = "upload") -> dict | None:
@@ -391,7 +391,7 @@ class DrawingPad:
             image = read_upload(content, name)
         except DrawingError as exc:
             self.last = None
-            self.message.value = f"<span class='pad-problem'>⚠️ {html.escape(str(exc))}</span>"
+            self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
             return None
         return self.try_predict(image, name)
 

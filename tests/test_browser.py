@@ -9,6 +9,7 @@ In CI (CI=true) this test fails when it cannot run; elsewhere it skips with the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -23,6 +24,7 @@ import pytest
 from conftest import IN_CI, ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PARTIAL = ROOT.parent / "shared" / "data" / "mnist-partial.npz"
 SHOTS = ROOT / "build" / "browser"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,7 +71,8 @@ def lab(tmp_path_factory):
         _unavailable("the playwright package is not installed (pip install -e '.[test]')")
     root = tmp_path_factory.mktemp("lab")
     (root / "notebooks").mkdir()
-    shutil.copy(ROOT / "notebooks" / "06_visualizing_predictions.ipynb", root / "notebooks")
+    for name in ("00_start_here", "02_flatten_and_normalize", "06_visualizing_predictions"):
+        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", root / "notebooks")
     port = _free_port()
     env = {
         **os.environ,
@@ -80,6 +83,8 @@ def lab(tmp_path_factory):
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     env.pop("MNIST_PATH", None)
+    if PARTIAL.exists():  # the full 10,000-digit test set, for a realistic slider timing
+        env["MNIST_PATH"] = str(PARTIAL)
     log = open(root / "lab.log", "w")
     proc = subprocess.Popen(
         [
@@ -166,6 +171,33 @@ def test_lesson_06_in_a_real_browser(lab):
         expect(caption).to_contain_text("test digit #3")
         page.screenshot(path=str(SHOTS / "06_explorer_moved.png"))
 
+        # how long from a key press to the new digit on screen, as the learner sees it
+        timings = []
+        for _ in range(10):
+            before = caption.inner_text()
+            start = time.perf_counter()
+            handle.press("ArrowRight")
+            page.wait_for_function(
+                "prev => document.querySelector('.prediction-explorer .explorer-caption')"
+                ".textContent !== prev",
+                arg=before,
+                polling="raf",
+                timeout=10_000,
+            )
+            timings.append((time.perf_counter() - start) * 1000)
+        n_digits = int(explorer.locator(".widget-html b").first.inner_text().replace(",", ""))
+        (SHOTS / "slider_timing.json").write_text(
+            json.dumps(
+                {
+                    "test_digits": n_digits,
+                    "median_ms": sorted(timings)[5],
+                    "max_ms": max(timings),
+                    "moves": len(timings),
+                },
+                indent=1,
+            )
+        )
+
         # filter to the mistakes: the count changes and the digit shown is a mistake
         count = explorer.locator(".widget-html").first
         all_count = count.inner_text()
@@ -197,3 +229,76 @@ def test_lesson_06_in_a_real_browser(lab):
     assert tracebacks == 0, "a cell raised an error in the kernel"
     ours = [e for e in console_errors if not any(s in e for s in IGNORED_CONSOLE)]
     assert not ours, f"errors in the browser console: {ours}"
+
+
+def _run_all(page):
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_text("Run All Cells", exact=True).click()
+
+
+def _answer(page, check_call: str, code: str):
+    """Replace the code of the exercise cell that calls ``check_call`` and run it."""
+    cell = page.locator(".jp-CodeCell", has_text=check_call)
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    return cell
+
+
+def test_a_learner_tries_an_exercise_and_sees_progress(lab):
+    """Lesson 02 as a learner: blank, wrong, then right; lesson 00 then shows the pass."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    check = "checks.check_normalize(my_norm, x_test_flat)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/notebooks/02_flatten_and_normalize.ipynb")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        time.sleep(2)
+        _run_all(page)
+        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=02")).to_be_visible(
+            timeout=240_000
+        )
+        cell = page.locator(".jp-CodeCell", has_text=check)
+        expect(cell.locator(".jp-OutputArea-output")).to_contain_text("not answered yet")
+        expect(cell.locator(".jp-OutputArea-output")).to_contain_text("Hint:")
+
+        cell = _answer(
+            page,
+            check,
+            f"### START CODE HERE ###\nmy_norm = x_test_flat / 255\n### END CODE HERE ###\n{check}",
+        )
+        expect(cell.locator(".jp-OutputArea-output")).to_contain_text(
+            "your values run from 0 to 1; the lesson maps pixels to [-1, 1]", timeout=30_000
+        )
+        cell.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "02_wrong_answer.png"))
+
+        cell = _answer(
+            page,
+            check,
+            "### START CODE HERE ###\n"
+            'my_norm = x_test_flat.astype("float32") / 127.5 - 1\n'
+            f"### END CODE HERE ###\n{check}",
+        )
+        expect(cell.locator(".jp-OutputArea-output")).to_contain_text("Correct", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "02_right_answer.png"))
+
+        page.goto(f"{url}/lab/tree/notebooks/00_start_here.ipynb")
+        title = page.locator(".jp-RenderedMarkdown h1", has_text="00 · Start here")
+        expect(title).to_be_visible(timeout=60_000)
+        time.sleep(2)
+        _run_all(page)
+        # the progress table's row (the lesson table above also names lesson 02)
+        row = page.locator(".jp-RenderedMarkdown tr", has_text="02 Flatten and normalize").filter(
+            has_text=" / 2"
+        )
+        expect(row).to_contain_text("1 / 2", timeout=120_000)
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "00_progress.png"))
+        browser.close()

@@ -210,5 +210,5 @@ def test_progress_is_recorded_and_a_pass_stays_a_pass():
     checks.check_pixels_per_image(None)
     assert checks.load_progress()["00.pixels"] is True
     table = checks.progress_table()
-    assert "| 00 Start here | 1 / 2 ✅ ⬜ |" in table
+    assert "| 00 Start here | 1 / 2 ✓ ○ |" in table
     assert "**1 / 17**" in table
