@@ -299,7 +299,19 @@ def sweep_plot(
     axes = np.atleast_1d(fig.subplots(1, len(metrics)))
     for ax, key in zip(axes, metrics, strict=True):
         values = [float(r.get(key) or 0.0) for r in rows]
-        ax.bar(range(len(rows)), values, color="tab:cyan")
+        bars = ax.bar(range(len(rows)), values, color="tab:cyan")
+        fmt = "{:.2%}" if "accuracy" in key else "{:.3g}"
+        for bar, value in zip(bars, values, strict=True):
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                value,
+                fmt.format(value),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        if "accuracy" in key and values and min(values) > 0.5:
+            ax.set_ylim(max(0.0, min(values) - 0.03), min(1.0, max(values) + 0.01))
         ax.set_xticks(range(len(rows)), labels, rotation=30, ha="right", fontsize=8)
         ax.set_xlabel("configuration")
         name = key.replace("_", " ")
