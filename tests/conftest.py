@@ -12,13 +12,13 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _require(path: Path) -> Path:
+def _require(path: Path, what: str = "real MNIST data (it sits beside the project in CI)") -> Path:
     """Return ``path`` if it exists; otherwise fail in CI and skip with the reason elsewhere."""
     if path.exists():
         return path
-    message = f"real MNIST data not found at {path} (it sits beside the project in CI)"
+    message = f"{what} not found at {path}"
     if IN_CI:
-        pytest.fail(message + "; CI must run the real-data tests")
+        pytest.fail(message + "; CI must run this test")
     pytest.skip(message)
 
 

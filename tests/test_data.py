@@ -346,3 +346,33 @@ def test_corrupted_copy_of_the_real_npz(tmp_path, partial_npz, damage):
         warnings.simplefilter("error")
         with pytest.raises(MnistDataError, match="mnist-partial.npz"):
             load_mnist(bad)
+
+
+def test_take_subset_is_stratified_and_keeps_the_test_set():
+    full = load_mnist("sample")
+    sub = data.take_subset(full, 1000, seed=3)
+    (x, y), (xt, yt) = sub
+    assert len(x) == 1000 and np.bincount(y).tolist() == [100] * 10
+    assert xt is full[1][0] and sub.info.n_train == 1000 and "Subset of 1,000" in sub.info.note
+    assert data.take_subset(full, 0) is full
+    with pytest.raises(ValueError, match="at least 10"):
+        data.take_subset(full, 5)
+
+
+def test_load_fashion_reads_an_idx_folder_and_can_be_skipped(tmp_path):
+    synthetic_idx_dir(tmp_path)
+    fashion = data.load_fashion(tmp_path)
+    assert fashion.info.dataset == "Fashion-MNIST" and fashion.info.n_train == 30
+    assert "Fashion-MNIST from idx" in fashion.info.describe()
+    assert data.load_fashion("skip") is None
+
+
+def test_load_fashion_auto_uses_debians_copy():
+    from conftest import _require
+
+    folder = _require(
+        data.FASHION_DEBIAN_DIR, "Fashion-MNIST (Debian: apt-get install dataset-fashion-mnist)"
+    )
+    (x, y), (xt, yt) = fashion = data.load_fashion("auto")
+    assert fashion.info.location == str(folder)
+    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28) and y.max() == 9

@@ -266,3 +266,36 @@ def test_missing_mnist_path_is_rejected_before_running(tmp_path, monkeypatch):
     assert runner.run({}, out=tmp_path / "out", echo=lambda *a, **k: lines.append(a[0])) == 2
     assert "MNIST_PATH=" in lines[0] and "does not exist" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_failing_notebook_gives_exit_1_the_cell_its_error_and_the_path(tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell("seed = 42  # random seed")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('the data is not what I expected')"),
+    ]
+    nbformat.write(nb, folder / "01_broken.ipynb")
+    lines = []
+    code = runner.run(
+        {},
+        out=tmp_path / "out",
+        folder=folder,
+        echo=lambda *a, **k: lines.append(" ".join(map(str, a))),
+    )
+    text = "\n".join(lines)
+    assert code == 1
+    assert "01_broken: failed" in text
+    assert "ValueError: the data is not what I expected" in text
+    assert f"executed notebook: {tmp_path / 'out' / 'notebooks' / '01_broken.ipynb'}" in text
+    saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert saved["notebooks"]["01_broken"]["status"] == "failed" and saved["headline"] is None
