@@ -255,6 +255,20 @@ def predictions_with_probabilities(
     return fig
 
 
+def _labelled_bars(ax, positions, values, fmt: str, color: str) -> None:
+    """Bars with each value written on top."""
+    bars = ax.bar(positions, values, color=color)
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            value,
+            fmt.format(value),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+
+
 def comparison_bars(
     results: Mapping[str, float],
     metric: str = "test accuracy",
@@ -266,16 +280,7 @@ def comparison_bars(
     fig = LessonFigure(figsize=(1.6 * len(results) + 2.5, 3.6), layout="constrained")
     ax = fig.subplots()
     names, values = list(results), [float(v) for v in results.values()]
-    bars = ax.bar(names, values, color="tab:purple")
-    for bar, value in zip(bars, values, strict=True):
-        ax.text(
-            bar.get_x() + bar.get_width() / 2,
-            value,
-            fmt.format(value),
-            ha="center",
-            va="bottom",
-            fontsize=9,
-        )
+    _labelled_bars(ax, names, values, fmt, "tab:purple")
     if reference is not None:
         ax.axhline(
             reference, color="black", linestyle="--", label=f"reference {fmt.format(reference)}"
@@ -299,17 +304,9 @@ def sweep_plot(
     axes = np.atleast_1d(fig.subplots(1, len(metrics)))
     for ax, key in zip(axes, metrics, strict=True):
         values = [float(r.get(key) or 0.0) for r in rows]
-        bars = ax.bar(range(len(rows)), values, color="tab:cyan")
-        fmt = "{:.2%}" if "accuracy" in key else "{:.3g}"
-        for bar, value in zip(bars, values, strict=True):
-            ax.text(
-                bar.get_x() + bar.get_width() / 2,
-                value,
-                fmt.format(value),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+        _labelled_bars(
+            ax, range(len(rows)), values, "{:.2%}" if "accuracy" in key else "{:.3g}", "tab:cyan"
+        )
         if "accuracy" in key and values and min(values) > 0.5:
             ax.set_ylim(max(0.0, min(values) - 0.03), min(1.0, max(values) + 0.01))
         ax.set_xticks(range(len(rows)), labels, rotation=30, ha="right", fontsize=8)
