@@ -195,12 +195,14 @@ def train_lesson_model(
 
 
 def load_or_train(
-    folder, x_train: np.ndarray, y_train: np.ndarray, **params
+    folder, images: np.ndarray, labels: np.ndarray, **params
 ) -> tuple[keras.Model, dict, str]:
     """Lesson 04's saved model if there is one in ``folder``; otherwise train one now.
 
-    Returns (model, history, a sentence saying which happened). ``params`` are
-    those of :func:`train_lesson_model`.
+    ``images`` are the raw (n, 28, 28) uint8 training images: they are prepared
+    (deskew, flatten, normalize) only when a model has to be trained. Returns
+    (model, history, a sentence saying which happened). ``params`` are those of
+    :func:`train_lesson_model`.
     """
     saved = load_trained(folder)
     if saved is not None:
@@ -210,7 +212,9 @@ def load_or_train(
             saved.history,
             f"Loaded the model lesson 04 saved at {saved.path} (trained on {trained_on}).",
         )
-    result = train_lesson_model(x_train, y_train, verbose=0, **params)
+    from .preprocess import prepare
+
+    result = train_lesson_model(prepare(images), labels, verbose=0, **params)
     return (
         result.model,
         result.history,

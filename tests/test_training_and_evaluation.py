@@ -24,11 +24,11 @@ PARAMS = dict(
 @pytest.fixture(scope="module")
 def sample():
     (x, y), (xt, yt) = take_subset(load_mnist("sample"), 1500, seed=0)
-    return prepare(x), y, prepare(xt), yt
+    return prepare(x), y, prepare(xt), yt, x
 
 
 def test_same_seed_same_figures_twice(sample):
-    x, y, xt, yt = sample
+    x, y, xt, yt, _ = sample
     a = training.train_lesson_model(x, y, seed=7, verbose=0, **PARAMS)
     b = training.train_lesson_model(x, y, seed=7, verbose=0, **PARAMS)
     c = training.train_lesson_model(x, y, seed=8, verbose=0, **PARAMS)
@@ -38,7 +38,7 @@ def test_same_seed_same_figures_twice(sample):
 
 
 def test_save_and_reload_round_trip(sample, tmp_path):
-    x, y, xt, _ = sample
+    x, y, xt, _, raw = sample
     result = training.train_lesson_model(x, y, seed=1, verbose=0, **PARAMS)
     training.save_trained(result.model, result.history, tmp_path, meta={"data": "sample"})
     saved = training.load_trained(tmp_path)
@@ -46,14 +46,15 @@ def test_save_and_reload_round_trip(sample, tmp_path):
     np.testing.assert_allclose(
         saved.model.predict(xt[:50], verbose=0), result.model.predict(xt[:50], verbose=0), rtol=1e-6
     )
-    model, _, how = training.load_or_train(tmp_path, x, y, seed=1, **PARAMS)
+    model, _, how = training.load_or_train(tmp_path, raw, y, seed=1, **PARAMS)
     assert "Loaded the model lesson 04 saved" in how
 
 
 def test_load_or_train_says_it_trained(sample, tmp_path):
-    x, y, _, _ = sample
-    model, history, how = training.load_or_train(tmp_path / "empty", x, y, seed=1, **PARAMS)
+    _, y, xt, yt, raw = sample
+    model, history, how = training.load_or_train(tmp_path / "empty", raw, y, seed=1, **PARAMS)
     assert "No saved model" in how and "Run lesson 04" in how and len(history["loss"]) == 2
+    assert evaluation.evaluate(model, xt, yt)["test_accuracy"] > 0.5  # trained on prepared input
 
 
 def test_cosine_schedule_falls_from_peak_to_floor():
