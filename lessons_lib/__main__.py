@@ -15,10 +15,6 @@ from pathlib import Path
 from . import runner
 
 
-def _print(*args, file=None, **kwargs):
-    print(*args, file=file or sys.stdout, **kwargs)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lessons_lib", description=__doc__.split("\n")[0]
@@ -98,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             fast=args.fast,
             solutions=args.solutions,
             out=args.out or runner.ROOT / "build",
-            echo=_print,
+            echo=print,
         )
     return runner.sweep(
         args.lesson,
@@ -106,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         fast=args.fast,
         jobs=args.jobs,
         out=args.out or runner.ROOT / "build" / "sweep",
-        echo=_print,
+        echo=print,
     )
 
 

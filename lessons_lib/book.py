@@ -55,7 +55,6 @@ def build_book(src: Path, out: Path) -> Path:
             f"<nav class='book-nav' style='padding:8px;border-bottom:1px solid #ccc'>"
             f"<a href='index.html'>contents</a> {prev_link} {next_link}</nav>"
         )
-        body = body.replace("<body", "<body", 1)
         body = re.sub(r"(<body[^>]*>)", r"\1" + nav, body, count=1)
         (out / page).write_text(body, encoding="utf-8")
     items = "\n".join(

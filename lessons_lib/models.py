@@ -11,8 +11,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .data import NUM_CLASSES
+
 INPUT_PIXELS = 784
-NUM_CLASSES = 10
 
 # The lesson defaults, tuned with benchmarks/bench_models.py (README, "Results"):
 # on deskewed input they reach about 0.65x the TF quickstart's test error in less time.
@@ -53,6 +54,11 @@ def dense_model(
         if dropout > 0:
             model.add(layers.Dropout(dropout))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax"))
+    return _compile(model, learning_rate, steps_per_execution)
+
+
+def _compile(model: keras.Model, learning_rate: float, steps_per_execution: int) -> keras.Model:
+    """Adam, sparse categorical cross-entropy (integer labels 0..9), accuracy."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -117,13 +123,7 @@ def cnn_model(
         ],
         name="lesson_cnn",
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
-    return model
+    return _compile(model, learning_rate, STEPS_PER_EXECUTION)
 
 
 def dense_param_count(hidden_units: int, hidden_layers: int, inputs: int = INPUT_PIXELS) -> int:

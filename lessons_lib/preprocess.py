@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-IMAGE_SHAPE = (28, 28)
+from .data import IMAGE_SHAPE
+
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 RANGES = {"-1..1": (-1.0, 1.0), "0..1": (0.0, 1.0)}
 

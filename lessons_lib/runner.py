@@ -40,7 +40,6 @@ FAST = {
     "experiment_size": 2000,
     "cnn_epochs": 1,
     "fashion_source": "skip",
-    "fashion_epochs": 1,
 }
 
 
@@ -336,7 +335,7 @@ def execute(book: Path, output: Path, parameters: dict, *, solutions: bool = Fal
     nb = nbformat.read(book, as_version=4)
     if solutions:
         fill_solutions(nb)
-    own = {k for k in notebook_parameters(book)}
+    own = set(notebook_parameters(book))
     params = {k: v for k, v in parameters.items() if k in own}
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata as md
 import os
 import sys
@@ -124,15 +123,13 @@ def run(data_source: str = "auto") -> Report:
         )
     ok, detail = describe_data_source(data_source)
     report.add("MNIST data", ok, detail)
-    try:
-        psutil = importlib.import_module("psutil")
-        free_gb = psutil.virtual_memory().available / 1e9
-        report.add(
-            "free memory",
-            free_gb >= 1.5,
-            f"{free_gb:.1f} GB available"
-            + ("" if free_gb >= 1.5 else ": close other programs or use subset in the parameters"),
-        )
-    except ImportError:
-        pass
+    import psutil  # a dependency of the project
+
+    free_gb = psutil.virtual_memory().available / 1e9
+    report.add(
+        "free memory",
+        free_gb >= 1.5,
+        f"{free_gb:.1f} GB available"
+        + ("" if free_gb >= 1.5 else ": close other programs or use subset in the parameters"),
+    )
     return report

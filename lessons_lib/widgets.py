@@ -376,7 +376,7 @@ class DrawingPad:
         )
         return self.last
 
-    def try_predict(self, image: np.ndarray, source: str = "drawing") -> dict | None:
+    def try_predict(self, image: np.ndarray) -> dict | None:
         """predict_image, but a problem becomes a friendly message instead of an exception."""
         try:
             return self.predict_image(image)
@@ -393,7 +393,7 @@ class DrawingPad:
             self.last = None
             self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
             return None
-        return self.try_predict(image, name)
+        return self.try_predict(image)
 
     def clear(self) -> None:
         self.canvas.clear()

@@ -78,9 +78,7 @@ def test_confusion_matrix_per_class_and_most_confused():
     assert cm.sum() == 8 and cm[4, 9] == 2 and cm[0, 1] == 1 and np.trace(cm) == 4
     acc = evaluation.per_class_accuracy(cm)
     assert acc[0] == 0.5 and acc[1] == pytest.approx(2 / 3) and acc[3] == 0
-    assert evaluation.most_confused(cm, 2) == [(4, 9, 2), (1, 2, 1)] or evaluation.most_confused(
-        cm, 2
-    )[0] == (4, 9, 2)
+    assert evaluation.most_confused(cm, 3) == [(4, 9, 2), (0, 1, 1), (1, 2, 1)]
     with pytest.raises(ValueError, match="shape"):
         evaluation.confusion_matrix(y, p[:3])
 
