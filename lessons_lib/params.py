@@ -379,13 +379,20 @@ def _check_source(spec: Spec, value: object) -> tuple[object, str | None]:
         return None, f"{spec.name} must be one of {', '.join(named)} or a path, got {short(value)}"
     found = resolve_read_path(value)
     if found is None:
-        what = "an mnist.npz file or a folder of IDX files" if spec.kind == "source" else "a folder of IDX files"
+        what = (
+            "an mnist.npz file or a folder of IDX files"
+            if spec.kind == "source"
+            else "a folder of IDX files"
+        )
         return None, (
             f"{spec.name} must be one of {', '.join(named)} or an existing path ({what}), "
             f"got {short(value)}"
         )
     if spec.kind == "fashion" and not found.is_dir():
-        return None, f"fashion_source must be auto, skip or an existing folder of IDX files, got {short(value)}"
+        return (
+            None,
+            f"fashion_source must be auto, skip or an existing folder of IDX files, got {short(value)}",
+        )
     return str(found), None
 
 
@@ -483,7 +490,9 @@ def check_parameters(namespace: dict, lesson: str) -> dict[str, object]:
     env_path = os.environ.get("MNIST_PATH")
     if env_path and resolve_read_path(env_path) is None:
         raise ParameterError(
-            [f"MNIST_PATH={short(env_path)} does not exist: point it at an mnist.npz or an IDX folder, or unset it"]
+            [
+                f"MNIST_PATH={short(env_path)} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
+            ]
         )
     namespace.update(values)
     return values

@@ -60,7 +60,9 @@ def select(only: str | None, folder: Path = NOTEBOOKS) -> list[Path]:
     wanted = [w.strip().zfill(2) for w in only.split(",") if w.strip()]
     if not wanted:
         known = ", ".join(b.name[:2] for b in books)
-        raise ParameterError([f"--only {only!r} names no lesson; give numbers like 04,05 (lessons: {known})"])
+        raise ParameterError(
+            [f"--only {only!r} names no lesson; give numbers like 04,05 (lessons: {known})"]
+        )
     chosen = [b for b in books if b.name[:2] in wanted]
     missing = sorted(set(wanted) - {b.name[:2] for b in chosen})
     if missing:
@@ -171,8 +173,10 @@ def load_yaml_params(path: str | os.PathLike) -> dict[str, object]:
             raise ParameterError([f"parameter file {path} is a folder; give a .yaml file"])
         if size > MAX_PARAMETER_FILE_BYTES:
             raise ParameterError(
-                [f"parameter file {path} is {size:,} bytes; a parameter file is a few lines "
-                 f"(at most {MAX_PARAMETER_FILE_BYTES:,} bytes)"]
+                [
+                    f"parameter file {path} is {size:,} bytes; a parameter file is a few lines "
+                    f"(at most {MAX_PARAMETER_FILE_BYTES:,} bytes)"
+                ]
             )
         text = path.read_bytes().decode("utf-8")
         loaded = yaml.safe_load(text)
@@ -449,7 +453,9 @@ def run(
     try:
         books, values = prepare_run(raw, only=only, fast=fast, folder=folder)
         if "artifacts_dir" not in values:  # keep the learner's own model apart
-            values.update(validate({"artifacts_dir": str(out / "artifacts")}, {"artifacts_dir": None}))
+            values.update(
+                validate({"artifacts_dir": str(out / "artifacts")}, {"artifacts_dir": None})
+            )
     except ParameterError as exc:
         for problem in exc.problems:
             echo(f"error: {problem}", file=sys.stderr)

@@ -45,7 +45,7 @@ def cli(*args, timeout=120):
         ),
         ("data_source", "/no/such/mnist.npz", "got '/no/such/mnist.npz'"),
         ("subset", "5", "subset must be 0 (all) or at least 10"),
-        ("epochz", "3", "unknown parameter 'epochz' (did you mean epochs?)"),
+        ("epochz", "3", "unknown parameter 'epochz' (did you mean epochs, cnn_epochs?)"),
     ],
 )
 def test_bad_parameter_is_rejected_before_any_notebook_starts(tmp_path, name, value, message):

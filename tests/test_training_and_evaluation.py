@@ -42,7 +42,7 @@ def test_save_and_reload_round_trip(sample, tmp_path):
     result = training.train_lesson_model(x, y, seed=1, verbose=0, **PARAMS)
     training.save_trained(result.model, result.history, tmp_path, meta={"data": "sample"})
     saved = training.load_trained(tmp_path)
-    assert saved.history == result.history and saved.meta == {"data": "sample"}
+    assert saved.history == result.history and saved.meta == {"data": "sample"} and not saved.note
     np.testing.assert_allclose(
         saved.model.predict(xt[:50], verbose=0), result.model.predict(xt[:50], verbose=0), rtol=1e-6
     )
@@ -54,6 +54,7 @@ def test_load_or_train_says_it_trained(sample, tmp_path):
     _, y, xt, yt, raw = sample
     model, history, how = training.load_or_train(tmp_path / "empty", raw, y, seed=1, **PARAMS)
     assert "No saved model" in how and "Run lesson 04" in how and len(history["loss"]) == 2
+    assert (tmp_path / "empty" / training.MODEL_FILE).is_file() and "saved at" in how
     assert evaluation.evaluate(model, xt, yt)["test_accuracy"] > 0.5  # trained on prepared input
 
 
