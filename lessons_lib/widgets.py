@@ -12,7 +12,7 @@ import io
 import time
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 25_000_000
@@ -226,34 +226,76 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(image, dtype=np.float32)
     if a.ndim == 2:
-        return a
-    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        gray = a
+    elif a.ndim == 3 and a.shape[2] in (3, 4):
+        gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if a.shape[2] == 4:
+            alpha = np.clip(a[..., 3] / 255.0, 0, 1)
+            gray = alpha * gray + (1 - alpha) * 255.0
+    else:
         raise DrawingError(
             f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}."
         )
-    gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if a.shape[2] == 4:
-        alpha = a[..., 3] / 255.0
-        gray = alpha * gray + (1 - alpha) * 255.0
+    if gray.size == 0 or min(gray.shape) < 2:
+        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    if not np.all(np.isfinite(gray)):
+        raise DrawingError("the image holds values that are not numbers (NaN); draw it again.")
     return gray
+
+
+WORK_SIZE = 256  # photos are shrunk to this (longer side) before the background is estimated
+MIN_CONTRAST = 12.0  # ink must differ from the paper by this much (0..255 scale) to count
+
+
+def _shrink(gray: np.ndarray, size: int = WORK_SIZE) -> np.ndarray:
+    h, w = gray.shape
+    if max(h, w) <= size:
+        return gray
+    scale = size / max(h, w)
+    shape = (max(2, round(w * scale)), max(2, round(h * scale)))
+    return np.asarray(Image.fromarray(gray.astype(np.float32), mode="F").resize(shape, Image.BOX))
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Any drawing or photo -> (h, w) float ink 0..255 (0 where there is paper).
+
+    The paper is told from the ink by which side of the typical (median) pixel the
+    extremes lie on, so a dim photo or grey paper works. The paper's own brightness
+    is then estimated pixel by pixel with a grey closing (an opening for light ink)
+    wider than a stroke: slow changes such as a shadow at the edge belong to the
+    paper, thin strokes do not. What is left is stretched so the strongest ink is 255.
+    """
+    from scipy import ndimage
+
+    gray = _shrink(to_grayscale(image))
+    k = max(3, (max(gray.shape) // 5) | 1)
+    gray = ndimage.gaussian_filter(gray, sigma=max(0.7, k / 50))  # sensor noise and JPEG blocks
+    bg = float(np.median(gray))
+    low, high = np.percentile(gray, [0.5, 99.5])
+    if (bg - low) >= (high - bg):  # the extremes lie below the paper: dark ink
+        ink = ndimage.grey_closing(gray, size=(k, k), mode="nearest") - gray
+    else:
+        ink = gray - ndimage.grey_opening(gray, size=(k, k), mode="nearest")
+    ink = np.clip(ink, 0, None)
+    top = float(np.percentile(ink, 99.9))
+    # the paper's own wobble: most pixels are paper, so the median and its spread measure it
+    typical = float(np.median(ink))
+    spread = 1.4826 * float(np.median(np.abs(ink - typical)))
+    floor = max(0.2 * top, typical + 5 * spread)
+    if top < MIN_CONTRAST or top - floor < MIN_CONTRAST / 2:
+        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    return np.clip((ink - floor) / (top - floor), 0, 1) * 255.0
 
 
 def mnist_style(image: np.ndarray) -> np.ndarray:
     """Any drawing or photo of one digit -> (28, 28) uint8 the way MNIST digits were made.
 
-    grayscale; inverted when the ink is dark on a light background (judged from
-    the border); cropped to the ink's bounding box; scaled to fit 20x20 keeping
-    the aspect ratio; placed in 28x28 so its centre of mass is at the centre.
+    ink separated from the paper (:func:`ink_map`: dark or light ink, dim photos,
+    shadows); cropped to the ink's bounding box; scaled to fit 20x20 keeping the
+    aspect ratio; placed in 28x28 so its centre of mass is at the centre.
     Raises DrawingError when there is no ink.
     """
-    gray = to_grayscale(image)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if border.mean() > 127:  # light paper, dark ink: make the ink bright like MNIST
-        gray = 255.0 - gray
-    gray = gray - np.median(border if border.mean() <= 127 else 255.0 - border)
-    gray = np.clip(gray, 0, 255)
-    if gray.max() < 30:
-        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    gray = ink_map(image)
     ink = gray > 0.1 * gray.max()
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -274,8 +316,27 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
+def _as_gray(img: Image.Image) -> np.ndarray:
+    """A decoded picture in any Pillow mode -> (h, w) float 0..255, transparency as white paper."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
+        return np.clip(a * (255.0 / top), 0, 255).astype(np.float32)
+    if img.mode == "1":
+        img = img.convert("L")
+    if img.mode == "L":
+        return np.asarray(img, dtype=np.float32)
+    # palette, CMYK, YCbCr, LAB, HSV, premultiplied and transparent modes: Pillow's own conversion
+    return to_grayscale(np.asarray(img.convert("RGBA")))
+
+
 def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
-    """Bytes of an image file -> RGBA array; DrawingError for anything that is not a usable image."""
+    """Bytes of an image file -> (h, w) float 0..255 grayscale, upright.
+
+    The EXIF orientation a phone writes is applied; 16-bit, palette, transparent and
+    CMYK pictures are converted properly. Anything that is not a usable image, whatever
+    the decoder raises, becomes a DrawingError with a message for the learner.
+    """
     if not content:
         raise DrawingError(f"{name} is empty (0 bytes).")
     if len(content) > MAX_UPLOAD_BYTES:
@@ -290,13 +351,39 @@ def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
                     f"{name} is {img.width} x {img.height} pixels, too large to process here; "
                     "crop or shrink it to a few hundred pixels around the digit."
                 )
-            return np.asarray(img.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
-            raise DrawingError(f"{name} is too large to process; shrink it first.") from exc
+            if img.format == "JPEG":
+                img.draft("L", (2 * WORK_SIZE, 2 * WORK_SIZE))  # decode a smaller copy: faster
+            upright = ImageOps.exif_transpose(img)
+            return _as_gray(upright)
+    except DrawingError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DrawingError(f"{name} is too large to process; shrink it first.") from exc
+    except Exception as exc:  # UnidentifiedImageError, OSError, SyntaxError, ValueError...
         raise DrawingError(
-            f"{name} is not an image this pad can read (PNG, JPEG, GIF, BMP...); please choose a picture file."
+            f"{name} is not an image this pad can read (PNG, JPEG, GIF, BMP...), or it is "
+            "damaged; please choose another picture file."
         ) from exc
+
+
+UNSURE_BELOW = 0.6  # a top probability below this is shown as a guess, not an answer
+
+
+def prediction_message(probs: np.ndarray) -> str:
+    """What the pad says about a reading: the digit, or a guess between two when unsure."""
+    probs = np.asarray(probs, dtype=float).ravel()
+    order = np.argsort(probs)[::-1]
+    first, second = int(order[0]), int(order[1])
+    if probs[first] < UNSURE_BELOW:
+        return (
+            f"<span class='pad-prediction pad-unsure'>The network is unsure: perhaps "
+            f"<b>{first}</b> ({probs[first]:.0%}), perhaps {second} ({probs[second]:.0%}). "
+            "Try drawing it larger, centred and with clear strokes.</span>"
+        )
+    return (
+        f"<span class='pad-prediction'>The network reads <b>{first}</b> "
+        f"({probs[first]:.1%} sure).</span>"
+    )
 
 
 class DrawingPad:
@@ -370,10 +457,7 @@ class DrawingPad:
         self.last = {"digit": digit, "probs": probs, "predicted": predicted}
         self.preview.value = digit_png(digit, scale=4)
         self.bars.value = probability_html(probs)
-        self.message.value = (
-            f"<span class='pad-prediction'>The network reads <b>{predicted}</b> "
-            f"({probs[predicted]:.1%} sure).</span>"
-        )
+        self.message.value = prediction_message(probs)
         return self.last
 
     def try_predict(self, image: np.ndarray) -> dict | None:
@@ -387,10 +471,13 @@ class DrawingPad:
             return None
 
     def load_upload(self, content: bytes, name: str = "upload") -> dict | None:
+        """Read, preprocess and predict an uploaded file; any problem becomes the pad's message."""
+        name = str(name)[:80]
         try:
             image = read_upload(content, name)
         except DrawingError as exc:
             self.last = None
+            self.bars.value = ""
             self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
             return None
         return self.try_predict(image)
@@ -433,7 +520,14 @@ class DrawingPad:
         if not files:
             return
         item = files[0]
-        self.load_upload(bytes(item["content"]), item.get("name", "upload"))
+        try:
+            self.load_upload(bytes(item["content"]), item.get("name", "upload"))
+        except Exception as exc:  # never let a callback fail silently in the browser
+            self.last = None
+            self.message.value = (
+                "<span class='pad-problem'>⚠ That file could not be read "
+                f"({html.escape(type(exc).__name__)}); please try another picture.</span>"
+            )
 
     def _ipython_display_(self):
         from IPython.display import display
