@@ -149,9 +149,9 @@ def clean_notebook(nb, redact):
 def _title(nb, fallback: str) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+            for line in ANY_SCRIPT.sub("", cell.source).splitlines():
                 if line.startswith("# "):
-                    return line[2:].strip()
+                    return re.sub(r"<[^>]*>", "", line[2:]).strip()
     return fallback
 
 

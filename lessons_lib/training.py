@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 import zipfile
@@ -290,10 +291,34 @@ def load_trained(folder: str | os.PathLike | None = None, *, data_info=None) -> 
     model_path = folder / MODEL_FILE
     if not model_path.is_file():
         return None
+    # One open, one file: another lesson may replace the model while this one reads it,
+    # so the record and the weights are read from a private snapshot of the same bytes.
+    fd, snap_name = tempfile.mkstemp(prefix="lesson-model-", suffix=".keras")
+    snapshot = Path(snap_name)
     try:
-        payload, note = _read_meta(model_path)
-    except SavedModelProblem:
-        raise
+        with open(model_path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            size = os.fstat(src.fileno()).st_size
+            if size > MAX_MODEL_BYTES:
+                raise SavedModelProblem(
+                    model_path,
+                    f"is {size / 2**20:.0f} MB, far larger than a lesson model (a few MB)",
+                    "foreign",
+                )
+            shutil.copyfileobj(src, dst)
+        return _load_snapshot(snapshot, model_path, data_info)
+    finally:
+        with contextlib.suppress(OSError):
+            snapshot.unlink()
+
+
+MAX_MODEL_BYTES = 512 * 2**20
+
+
+def _load_snapshot(snapshot: Path, model_path: Path, data_info) -> Saved:
+    try:
+        payload, note = _read_meta(snapshot)
+    except SavedModelProblem as exc:
+        raise SavedModelProblem(model_path, exc.reason, exc.tag) from exc
     except Exception as exc:  # BadZipFile (0-byte or torn file), OSError...
         raise SavedModelProblem(
             model_path, f"is damaged ({type(exc).__name__}: {str(exc)[:120]})", "damaged"
@@ -303,7 +328,7 @@ def load_trained(folder: str | os.PathLike | None = None, *, data_info=None) -> 
             model_path, "was not saved by these lessons (it carries no lesson record)", "foreign"
         )
     try:
-        model = keras.models.load_model(model_path, safe_mode=True)
+        model = keras.models.load_model(snapshot, safe_mode=True)
     except Exception as exc:
         raise SavedModelProblem(
             model_path, f"cannot be loaded ({type(exc).__name__}: {str(exc)[:120]})", "damaged"
@@ -319,10 +344,8 @@ def load_trained(folder: str | os.PathLike | None = None, *, data_info=None) -> 
         problems.append("is not compiled")
     meta = payload["meta"]
     kind = meta.get("data_kind")
-    if data_info is not None and kind != data_info.kind:
-        problems.append(
-            f"was trained on {meta.get('data', kind or 'unknown data')}, not on {data_info.dataset}"
-        )
+    if data_info is not None and kind is not None and kind != data_info.kind:
+        problems.append(f"was trained on {meta.get('data', kind)}, not on {data_info.dataset}")
     if problems:
         raise SavedModelProblem(model_path, " and ".join(problems), "mismatched")
     return Saved(model, payload["history"], meta, model_path, note)

@@ -56,6 +56,11 @@ def encode(
     """Encode a float photo as a file; sideways pixels plus an EXIF tag when orientation != 1."""
     if bits == 16:
         img = Image.fromarray((photo * 257).astype(np.uint16))
+    elif mode == "transparent":  # black ink whose opacity is the ink, on a see-through page
+        alpha = (255 - photo).astype(np.uint8)
+        img = Image.merge(
+            "RGBA", [Image.new("L", alpha.shape[::-1], 0)] * 3 + [Image.fromarray(alpha)]
+        )
     else:
         img = Image.fromarray(photo.astype(np.uint8), mode="L")
         if mode != "L":

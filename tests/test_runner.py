@@ -202,6 +202,8 @@ def test_book_links_every_lesson_and_works_offline(fast_run, tmp_path):
         html = page.read_text()
         assert "href='index.html'" in html
         assert 'src="http' not in html and "cdnjs" not in html, f"{page.name} needs the network"
+        assert "<script" not in html.lower() and "script-src 'none'" in html
+        assert str(ROOT) not in html and str(out) not in html, "no local absolute paths"
         source = book.read_text()
         if "plots." in source:  # lessons with figures embed them as images
             assert "<img" in html, f"{page.name} shows no figure"
