@@ -216,7 +216,7 @@ SPECS: dict[str, Spec] = {
             "artifacts_dir",
             "folder",
             "artifacts",
-            "where the trained model is saved for lessons 05-07 (a folder in the project)",
+            "folder in the project where the model is saved for lessons 05-07",
             TRAINED,
         ),
         Spec(
