@@ -54,6 +54,7 @@ FASHION_TEST_LABELS_SHA256 = "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7
 # is read: MNIST has 60,000 training images, EMNIST Digits 240,000. 250,000 images are
 # 196 MB, so no file can make the loader hold more than that per split.
 MAX_IMAGES = 250_000
+CHUNK = 1 << 20  # bytes read at a time
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -209,8 +210,12 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _sha(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+def _sha(*arrays: np.ndarray) -> str:
+    """SHA-256 of the arrays' raw bytes in turn, without copying them."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    return digest.hexdigest()
 
 
 def identify(train, test, source: str) -> tuple[str, str, str]:
@@ -221,9 +226,7 @@ def identify(train, test, source: str) -> tuple[str, str, str]:
     """
     (x, y), (xt, yt) = train, test
     test_ok = _sha(xt) == OFFICIAL_SHA256["x_test"] and _sha(yt) == OFFICIAL_SHA256["y_test"]
-    fingerprint = hashlib.sha256(
-        b"".join(np.ascontiguousarray(a).tobytes() for a in (y, yt, xt))
-    ).hexdigest()[:16]
+    fingerprint = _sha(y, yt, xt)[:16]
     if test_ok:
         if _sha(y) == OFFICIAL_SHA256["y_train"] and _sha(x) == OFFICIAL_SHA256["x_train"]:
             return "official MNIST (verified)", "mnist", fingerprint
@@ -314,7 +317,7 @@ def _npz_member(zf: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
         view = memoryview(array).cast("B")
         filled = 0
         while filled < len(view):
-            got = member.readinto(view[filled:])
+            got = member.readinto(view[filled : filled + CHUNK])
             if not got:
                 raise MnistDataError(f"{path}: member {name} is cut short; the file is truncated.")
             filled += got
@@ -417,8 +420,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             array = np.empty(expected, dtype=np.uint8)
             view = memoryview(array)
             filled = 0
-            while filled < expected:
-                got = fh.readinto(view[filled:])
+            while filled < expected:  # in 1 MiB steps: the decompressor's buffer stays small
+                got = fh.readinto(view[filled : filled + CHUNK])
                 if not got:
                     break
                 filled += got

@@ -16,7 +16,19 @@ MIME = "application/vnd.digit-lessons.metrics+json"
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
+    """Peak resident memory of this process so far, in MB.
+
+    On Linux this is VmHWM from /proc/self/status: getrusage's ru_maxrss survives exec,
+    so a kernel started by a process that was already large (pytest with TensorFlow
+    loaded) would report its parent's size.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 

@@ -33,9 +33,17 @@ def normalize(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)
     Any shape is kept. For [-1, 1] this is ``x / 127.5 - 1``; for [0, 1], ``x / 255``.
     """
     images = np.asarray(images)
-    value_range = tuple(float(v) for v in value_range)
+    if isinstance(value_range, str) and value_range in RANGES:  # "-1..1" or "0..1"
+        value_range = RANGES[value_range]
+    try:
+        value_range = tuple(float(v) for v in value_range)
+    except (TypeError, ValueError):
+        value_range = None
     if value_range not in RANGES.values():
-        raise ValueError(f"value_range must be (-1, 1) or (0, 1), got {value_range}.")
+        raise ValueError(
+            f"value_range must be (-1, 1) or (0, 1) (or the names {', '.join(RANGES)}), "
+            f"got {value_range!r}."
+        )
     if images.dtype != np.uint8:
         if np.issubdtype(images.dtype, np.floating) and images.size and images.max() <= 1.0:
             raise TypeError(
@@ -64,7 +72,17 @@ def stratified_split(
     y = np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"{len(x)} images but {len(y)} labels; they must match.")
-    if not 0.0 < val_fraction < 1.0:
+    if len(y) < 2:
+        raise ValueError(f"need at least 2 labelled images to split, got {len(y)}.")
+    if y.ndim != 1 or not (
+        np.issubdtype(y.dtype, np.integer)
+        or (np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y % 1 == 0))
+    ):
+        raise ValueError(
+            f"labels must be whole numbers, one per image (shape (n,)), got dtype {y.dtype} "
+            f"and shape {y.shape}; NaN or fractional labels cannot be split by class."
+        )
+    if not isinstance(val_fraction, (int, float)) or not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie between 0 and 1 (exclusive), got {val_fraction}.")
     rng = np.random.default_rng(seed)
     val_idx = []

@@ -151,17 +151,18 @@ def test_raw_and_gz_copies_must_agree(tmp_path):
 
 PEAK = textwrap.dedent(
     """
-    import resource, sys, json
+    import json
     import numpy  # counted in the baseline
     from lessons_lib import data
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from lessons_lib.metrics import peak_rss_mb  # VmHWM: ru_maxrss would carry pytest's size over exec
+    base = peak_rss_mb()
     try:
         result = data.{call}
         size = sum(a.nbytes for split in result for a in split) / 2**20 if isinstance(result, tuple) else result.nbytes / 2**20
         outcome = "loaded"
     except data.MnistDataError as exc:
         size, outcome = 0.0, "refused: " + str(exc)[:300]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({{"base": base, "peak": peak, "size": size, "outcome": outcome}}))
     """
 )

@@ -125,3 +125,18 @@ def test_split_rejects_bad_fraction_and_mismatch():
         stratified_split(np.arange(10), np.arange(10), val_fraction=1.0)
     with pytest.raises(ValueError, match="must match"):
         stratified_split(np.arange(10), np.arange(9))
+
+
+def test_normalize_names_and_bad_ranges_get_a_clear_error():
+    x = np.array([[0, 255]], np.uint8)
+    assert normalize(x, "0..1").max() == 1.0
+    for bad in (None, "0-1", (0, 2), "abc", 5):
+        with pytest.raises(ValueError, match="value_range must be"):
+            normalize(x, bad)
+
+
+def test_stratified_split_refuses_empty_and_nan_labels():
+    with pytest.raises(ValueError, match="at least 2 labelled images"):
+        stratified_split(np.zeros((0, 784)), np.zeros(0))
+    with pytest.raises(ValueError, match="NaN or fractional labels"):
+        stratified_split(np.zeros((4, 784)), np.array([0, 1, np.nan, 1]))
