@@ -19,7 +19,7 @@ import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -416,7 +416,7 @@ def _fmt(value: object, spec: str) -> str:
 def write_metrics(path: Path, outcomes: list[Outcome], parameters: dict) -> dict:
     payload = {
         "schema": SCHEMA_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": parameters,
         "headline": headline(outcomes),
         "notebooks": {
