@@ -40,8 +40,12 @@ def dense_model(
     dropout: float = DENSE_DEFAULTS["dropout"],
     learning_rate: float = DENSE_DEFAULTS["learning_rate"],
     steps_per_execution: int = STEPS_PER_EXECUTION,
+    shift: int = 0,
 ) -> keras.Model:
     """The lessons' dense network on flattened (n, 784) float32 input in [-1, 1].
+
+    ``shift`` > 0 moves each training image by up to that many pixels in each direction,
+    a new random shift every time it is seen (a data augmentation; off at test time).
 
     ``hidden_layers`` ReLU layers of ``hidden_units`` each, each followed by
     Dropout(``dropout``), then a 10-way softmax. Compiled with Adam and sparse
@@ -49,6 +53,12 @@ def dense_model(
     """
     model = keras.Sequential(name="lesson_dense")
     model.add(keras.Input(shape=(INPUT_PIXELS,)))
+    if shift:
+        model.add(layers.Reshape((28, 28, 1)))
+        model.add(
+            layers.RandomTranslation(shift / 28, shift / 28, fill_mode="constant", fill_value=-1.0)
+        )
+        model.add(layers.Flatten())
     for _ in range(hidden_layers):
         model.add(layers.Dense(hidden_units, activation="relu"))
         if dropout > 0:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import style
+
 DIGITS = np.arange(10)
 
 
@@ -60,9 +62,11 @@ def sample_grid(
         text = f"label {labels[i]}"
         color = "black"
         if predictions is not None:
-            text = f"{labels[i]} -> {predictions[i]}"
-            color = "tab:green" if predictions[i] == labels[i] else "tab:red"
-        ax.set_title(text, fontsize=9, color=color)
+            right = predictions[i] == labels[i]
+            mark = style.RIGHT_MARK if right else style.WRONG_MARK
+            text = f"{labels[i]} -> {predictions[i]} {mark}"
+            color = style.RIGHT if right else style.WRONG
+        ax.set_title(text, fontsize=10, color=color, fontweight="bold")
     fig.suptitle(title)
     fig.supxlabel("label" if predictions is None else "true -> predicted", fontsize=9)
     return fig
@@ -101,23 +105,58 @@ def pixel_histograms(raw: np.ndarray, normalized: np.ndarray) -> Figure:
     return fig
 
 
-def learning_curves(history: Mapping[str, Sequence[float]]) -> Figure:
-    """Loss and accuracy per epoch, training against validation."""
+def learning_curves(history: Mapping[str, Sequence[float]], epochs: int | None = None) -> Figure:
+    """Loss and accuracy per epoch, training against validation.
+
+    ``epochs``: the planned number, so a figure drawn while training keeps its x axis.
+    """
     fig = LessonFigure(figsize=(10, 3.6), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         values = history.get(metric, [])
-        epochs = np.arange(1, len(values) + 1)
-        ax.plot(epochs, values, "o-", label="training")
+        if epochs:
+            ax.set_xlim(0.5, epochs + 0.5)
+        done = np.arange(1, len(values) + 1)
+        ax.plot(done, values, "o-", color=style.RIGHT, label="training")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
+            ax.plot(done, history[f"val_{metric}"], "s--", color=style.WRONG, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"{metric.capitalize()} per epoch")
         ax.legend()
         ax.grid(alpha=0.3)
-    fig.suptitle("Learning curves")
+    done = len(history.get("loss", []))
+    fig.suptitle("Learning curves" + (f" (epoch {done} of {epochs})" if epochs else ""))
     return fig
+
+
+def live_curves(epochs: int):
+    """A Keras callback that redraws the learning curves in the notebook after every epoch.
+
+    The figure is one display that is updated in place (``display_id``), so the learner
+    watches the curves grow; headless (papermill) the last drawing is what the notebook keeps.
+    """
+    import keras
+
+    class LiveCurves(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.history: dict[str, list[float]] = {}
+            self.handle = None
+
+        def on_train_begin(self, logs=None):
+            from IPython.display import display
+
+            self.handle = display(learning_curves({}, epochs), display_id=True)
+
+        def on_epoch_end(self, epoch, logs=None):
+            for key, value in (logs or {}).items():
+                if key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                    self.history.setdefault(key, []).append(float(value))
+            if self.handle is not None:
+                self.handle.update(learning_curves(self.history, epochs))
+
+    return LiveCurves()
 
 
 def _confusion_axes(ax, cm: np.ndarray, normalized: bool, title: str) -> None:
@@ -192,7 +231,7 @@ def misclassified_gallery(
     for ax, i in zip(axes, wrong, strict=True):
         ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
         conf = f" ({probs[i, y_pred[i]]:.0%})" if probs is not None else ""
-        ax.set_title(f"{y_true[i]} -> {y_pred[i]}{conf}", fontsize=8, color="tab:red")
+        ax.set_title(f"{y_true[i]} -> {y_pred[i]}{conf}", fontsize=10, color="black")
     if len(wrong) == 0:
         fig.axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     fig.suptitle(f"Misclassified test digits (first {len(wrong)}): true -> predicted (confidence)")
@@ -224,16 +263,25 @@ def probability_bars(
     fig = ax.figure if ax is not None else LessonFigure(figsize=(5, 3), layout="constrained")
     ax = ax if ax is not None else fig.subplots()
     predicted = int(np.argmax(probs))
-    colors = ["tab:gray"] * 10
-    colors[predicted] = "tab:green" if true_label in (None, predicted) else "tab:red"
-    if true_label is not None and true_label != predicted:
-        colors[true_label] = "tab:blue"
-    ax.bar(DIGITS, probs, color=colors)
+    colors = [style.OTHER] * 10
+    hatches = [""] * 10
+    right = true_label in (None, predicted)
+    colors[predicted] = style.RIGHT if right else style.WRONG
+    if not right:
+        colors[true_label] = style.TRUE
+        hatches[true_label] = "//"  # the true digit is marked by pattern as well as colour
+    bars = ax.bar(DIGITS, probs, color=colors, edgecolor="black", linewidth=0.5)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    mark = style.RIGHT_MARK if right else style.WRONG_MARK
+    ax.annotate(mark, (predicted, probs[predicted]), ha="center", va="bottom", fontsize=12,
+                color=colors[predicted], fontweight="bold")  # fmt: skip
     ax.set_ylim(0, 1)
     ax.set_xticks(DIGITS)
     ax.set_xlabel("digit")
     ax.set_ylabel("probability")
-    ax.set_title(title or f"Predicted {predicted} ({probs[predicted]:.1%})")
+    verdict = "" if true_label is None else (" right" if right else f" wrong (true {true_label})")
+    ax.set_title(title or f"Predicted {predicted} ({probs[predicted]:.1%}){verdict}")
     return fig
 
 

@@ -376,6 +376,7 @@ def train_lesson_model(
     patience: int,
     seed: int,
     verbose: int | str = "auto",
+    shift: int = 0,
 ) -> TrainResult:
     """Lesson 04's recipe in one call: seed, build ``dense_model``, train with the cosine schedule.
 
@@ -384,7 +385,7 @@ def train_lesson_model(
     from .models import dense_model
 
     set_seed(seed)
-    model = dense_model(hidden_units, hidden_layers, dropout, learning_rate)
+    model = dense_model(hidden_units, hidden_layers, dropout, learning_rate, shift=shift)
     result = train(
         model,
         x_train,

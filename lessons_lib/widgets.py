@@ -14,6 +14,8 @@ import time
 import numpy as np
 from PIL import Image, ImageOps
 
+from . import style
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 25_000_000
 FILTERS = {
@@ -38,24 +40,32 @@ def digit_png(image: np.ndarray, scale: int = 6) -> bytes:
 
 
 def probability_html(probs: np.ndarray, true_label: int | None = None) -> str:
-    """The ten probabilities as horizontal HTML bars (fast to redraw, no matplotlib)."""
+    """The ten probabilities as horizontal HTML bars (fast to redraw, no matplotlib).
+
+    Right and wrong show by colour (Okabe-Ito, safe for colour-blind eyes) and by a mark
+    beside the digit: ✓ the prediction when right, ✗ when wrong, "true" the missed digit.
+    """
     probs = np.asarray(probs, dtype=float).ravel()
     predicted = int(np.argmax(probs))
+    right = true_label in (None, predicted)
     rows = []
     for digit, p in enumerate(probs):
-        colour = "#bbb"
+        colour, mark = style.OTHER, ""
         if digit == predicted:
-            colour = "#2a9d3a" if true_label in (None, predicted) else "#d0342c"
+            colour = style.RIGHT if right else style.WRONG
+            mark = style.RIGHT_MARK if right else style.WRONG_MARK
         elif digit == true_label:
-            colour = "#3670c9"
+            colour, mark = style.TRUE, "true"
+        weight = "bold" if mark else "normal"
         rows.append(
-            f"<tr><td style='padding:0 6px;font-weight:{'bold' if digit == predicted else 'normal'}'>"
-            f"{digit}</td><td style='width:220px'><div style='background:{colour};height:12px;"
-            f"width:{max(p * 100, 0.5):.1f}%'></div></td><td style='padding:0 6px'>{p:.1%}</td></tr>"
+            f"<tr><td style='padding:0 6px;font-weight:{weight}'>{digit}</td>"
+            f"<td style='width:200px'><div style='background:{colour};height:12px;"
+            f"width:{max(p * 100, 0.5):.1f}%'></div></td><td style='padding:0 6px'>{p:.1%}</td>"
+            f"<td class='prob-mark' style='font-weight:bold;color:{colour}'>{mark}</td></tr>"
         )
     return (
-        "<table class='digit-probs' style='border-collapse:collapse;font-size:12px'>"
-        "<tr><th>digit</th><th>probability</th><th></th></tr>" + "".join(rows) + "</table>"
+        "<table class='digit-probs' style='border-collapse:collapse;font-size:13px'>"
+        "<tr><th>digit</th><th>probability</th><th></th><th></th></tr>" + "".join(rows) + "</table>"
     )
 
 
@@ -366,6 +376,17 @@ def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
         ) from exc
 
 
+PAPER = "white"  # the pad's page: in JupyterLab's dark theme too, so black ink shows
+
+
+def _has_ink(rgba: np.ndarray) -> bool:
+    """True when a canvas image holds a stroke: an opaque pixel that is not white paper."""
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        return False
+    opaque = rgba[..., 3] > 0
+    return bool((opaque & (rgba[..., :3].min(axis=2) < 200)).any())
+
+
 UNSURE_BELOW = 0.6  # a top probability below this is shown as a guess, not an answer
 
 
@@ -412,6 +433,7 @@ class DrawingPad:
         self.canvas.line_cap = "round"
         self.canvas.line_join = "round"
         self.canvas.stroke_style = "black"
+        self._paper()  # a white page whatever the theme: black ink reads in light and dark
         self._drawing = False
         self._prev = None
         self.canvas.on_mouse_down(self._down)
@@ -484,9 +506,14 @@ class DrawingPad:
 
     def clear(self) -> None:
         self.canvas.clear()
+        self._paper()
         self.last = None
         self.bars.value = ""
         self.message.value = "<i>Cleared. Draw a digit.</i>"
+
+    def _paper(self) -> None:
+        self.canvas.fill_style = PAPER
+        self.canvas.fill_rect(0, 0, self.SIZE, self.SIZE)
 
     # -- widget callbacks
 
@@ -511,7 +538,7 @@ class DrawingPad:
         if self._drawing:
             return
         data = self.canvas.get_image_data()
-        if data is None or not np.asarray(data)[..., 3].any():
+        if data is None or not _has_ink(np.asarray(data)):
             return  # empty canvas (e.g. after clear): nothing to read
         self.try_predict(np.asarray(data))
 

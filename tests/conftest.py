@@ -30,8 +30,14 @@ def partial_npz() -> Path:
 
 @pytest.fixture(scope="session")
 def idx_dir() -> Path:
-    """The official t10k images/labels and train labels, gzipped IDX."""
+    """All four official IDX files, gzipped, byte for byte."""
     return _require(SHARED_DATA / "mnist-idx")
+
+
+@pytest.fixture(scope="session")
+def full_npz() -> Path:
+    """The complete official MNIST (60,000 / 10,000), Keras npz layout."""
+    return _require(SHARED_DATA / "mnist-full.npz")
 
 
 @pytest.fixture(autouse=True)

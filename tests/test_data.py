@@ -105,6 +105,19 @@ def test_real_idx_files_match_the_npz(idx_dir, partial_npz):
 
 
 @pytest.mark.realdata
+def test_real_idx_folder_is_the_full_set_and_equals_the_npz(idx_dir, full_npz, partial_npz):
+    (x, y), (xt, yt) = idx = load_mnist(idx_dir)
+    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28) and idx.info.is_full
+    assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    (a, b), (c, e) = full = load_mnist(full_npz)
+    for mine, theirs in ((x, a), (y, b), (xt, c), (yt, e)):
+        np.testing.assert_array_equal(mine, theirs)
+    assert idx.info.dataset == full.info.dataset == "official MNIST (verified)"
+    (p, q), _ = load_mnist(partial_npz)
+    np.testing.assert_array_equal(p, x[: len(p)])  # the partial set is the full set's start
+
+
+@pytest.mark.realdata
 def test_real_idx_directory(tmp_path, idx_dir, partial_npz):
     """A folder of real IDX files: the official test files plus the partial train set."""
     (x, y), _ = load_mnist(partial_npz)

@@ -128,7 +128,11 @@ def test_the_newest_supported_python_is_chosen(project_copy, tmp_path_factory):
 
 def test_make_targets_are_one_call_into_bootstrap():
     result = subprocess.run(
-        ["make", "-n", "test", "lab", "lock"], cwd=ROOT, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", "test", "lab", "lock"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},  # not nested
     )
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3 and all(" bootstrap.py " in ln for ln in lines), lines

@@ -301,3 +301,20 @@ def test_a_failing_notebook_gives_exit_1_the_cell_its_error_and_the_path(tmp_pat
     assert f"executed notebook: {tmp_path / 'out' / 'notebooks' / '01_broken.ipynb'}" in text
     saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert saved["notebooks"]["01_broken"]["status"] == "failed" and saved["headline"] is None
+
+
+@pytest.mark.notebooks
+def test_lesson_04_draws_its_curves_while_it_trains(fast_run):
+    """The fit cell itself shows the learning-curve figure (updated each epoch), headless too."""
+    out, _ = fast_run
+    nb = nbformat.read(out / "notebooks" / "04_training.ipynb", as_version=4)
+    fit = next(c for c in nb.cells if c.cell_type == "code" and "live_curves(epochs)" in c.source)
+    images = [o for o in fit.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "one figure, redrawn in place"
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = Image.open(io.BytesIO(base64.b64decode(images[0]["data"]["image/png"])))
+    assert png.width > 600 and png.height > 200, "the two-panel curves figure"

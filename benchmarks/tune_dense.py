@@ -1,0 +1,109 @@
+"""Choose the lessons' dense default on validation figures only: a sweep on full MNIST.
+
+    python benchmarks/tune_dense.py --data ../shared/data/mnist-full.npz [--json PATH] [--plot PATH]
+
+Every configuration trains lesson 04's recipe (deskew, flatten, [-1, 1], Dense x N with
+dropout, Adam with the cosine schedule) on the same 90% of the training images, seed 42,
+and is scored on the held-out 10% (never on the test set, which scores the final choice
+once, in bench_models.py). The plot is the accuracy-against-time frontier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lessons_lib import training  # noqa: E402
+from lessons_lib.data import load_mnist  # noqa: E402
+from lessons_lib.preprocess import prepare  # noqa: E402
+
+# (hidden_units, hidden_layers, dropout, learning_rate, epochs, batch_size)
+GRID = [
+    (192, 2, 0.2, 2e-3, 15, 256),  # the default before this sweep
+    (256, 2, 0.25, 2e-3, 15, 256),
+    (256, 2, 0.3, 3e-3, 20, 256),
+    (384, 2, 0.3, 2e-3, 12, 256),
+    (512, 2, 0.35, 2e-3, 12, 512),
+    (512, 1, 0.3, 2e-3, 15, 256),
+    (1024, 1, 0.4, 2e-3, 12, 512),
+    (256, 3, 0.25, 2e-3, 15, 256),
+    (320, 2, 0.3, 3e-3, 16, 384),
+    (256, 2, 0.2, 2e-3, 15, 256, 1),  # with random shifts of up to 1 or 2 pixels
+    (256, 2, 0.2, 2e-3, 15, 256, 2),
+    (512, 2, 0.25, 2e-3, 15, 512, 2),
+    (256, 2, 0.1, 2e-3, 20, 256, 1),
+    (384, 2, 0.2, 3e-3, 15, 512, 1),
+    (256, 2, 0.2, 3e-3, 24, 512, 1),
+    (512, 2, 0.3, 3e-3, 12, 512, 1),
+    (320, 2, 0.15, 2e-3, 18, 384, 1),
+]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default="auto")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--only", help="comma-separated row numbers of GRID")
+    args = parser.parse_args(argv)
+    data = load_mnist(args.data)
+    (x, y), _ = data
+    print(f"data: {data.info.describe()}")
+    xin = prepare(x)
+    rows = []
+    grid = GRID if not args.only else [GRID[int(i)] for i in args.only.split(",")]
+    for units, layers, dropout, lr, epochs, batch, *more in grid:
+        shift = more[0] if more else 0
+        start = time.perf_counter()
+        result = training.train_lesson_model(
+            xin, y, hidden_units=units, hidden_layers=layers, dropout=dropout, learning_rate=lr,
+            epochs=epochs, batch_size=batch, validation_fraction=0.1, patience=0, seed=args.seed,
+            verbose=0, shift=shift,
+        )  # fmt: skip
+        h = result.history
+        row = {
+            "hidden_units": units, "hidden_layers": layers, "dropout": dropout,
+            "learning_rate": lr, "epochs": epochs, "batch_size": batch, "shift": shift,
+            "val_accuracy": round(h["val_accuracy"][-1], 4), "val_loss": round(h["val_loss"][-1], 4),
+            "train_seconds": round(result.seconds, 1), "params": result.model.count_params(),
+        }  # fmt: skip
+        rows.append(row)
+        print(json.dumps(row), f"({time.perf_counter() - start:.0f} s)", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"data": data.info.describe(), "rows": rows}, indent=2))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for r in rows:
+            ax.scatter(r["train_seconds"], 100 * r["val_accuracy"], color="#0072B2")
+            ax.annotate(
+                f"{r['hidden_units']}x{r['hidden_layers']} d{r['dropout']} e{r['epochs']} b{r['batch_size']}"
+                + (f" shift{r['shift']}" if r["shift"] else ""),
+                (r["train_seconds"], 100 * r["val_accuracy"]), fontsize=8,
+                xytext=(4, 4), textcoords="offset points",
+            )  # fmt: skip
+        ax.set_xlabel("training time on 2 cores (s)")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title("Dense network on full MNIST: accuracy against training time")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.plot, dpi=110)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
