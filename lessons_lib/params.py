@@ -138,7 +138,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "hidden_units",
             "int",
-            192,
+            320,
             "units in each hidden layer",
             ("03", *TRAINED),
             1,
@@ -158,7 +158,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "dropout",
             "float",
-            0.2,
+            0.15,
             "share of hidden units switched off at random while training",
             ("03", *TRAINED),
             0.0,
@@ -177,7 +177,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "epochs",
             "int",
-            15,
+            18,
             "passes over the training images",
             TRAINED,
             1,
@@ -187,7 +187,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "batch_size",
             "int",
-            256,
+            384,
             "images per weight update",
             TRAINED,
             1,
@@ -213,6 +213,16 @@ SPECS: dict[str, Spec] = {
             50,
         ),
         Spec(
+            "shift",
+            "int",
+            1,
+            "pixels a training image may be moved at random (augmentation; 0: off)",
+            TRAINED,
+            0,
+            4,
+            why_high="a digit moved further leaves its 28x28 frame",
+        ),
+        Spec(
             "artifacts_dir",
             "folder",
             "artifacts",
@@ -222,7 +232,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "cnn_epochs",
             "int",
-            6,
+            10,
             "epochs for the convolutional network",
             ("07",),
             1,
