@@ -37,6 +37,11 @@ EXERCISES: dict[str, list[tuple[str, str]]] = {
         ("conv_output", "size after a convolution"),
         ("conv_params", "parameters of a convolution"),
     ],
+    "08": [
+        ("batch_loss", "the loss of one batch by hand"),
+        ("bias_gradient", "a gradient by hand"),
+        ("sgd_step", "one gradient-descent step"),
+    ],
 }
 
 LESSON_TITLES = {
@@ -48,6 +53,7 @@ LESSON_TITLES = {
     "05": "Evaluating",
     "06": "Visualizing predictions",
     "07": "Going further",
+    "08": "What fit does",
 }
 
 
@@ -778,3 +784,128 @@ def check_conv_params(answer, filters: int = 32, kernel: int = 3, channels: int 
             "a filter's weights are shared across the image: they do not grow with the image size.",
         )
     return _result("07", "conv_params", False, f"{answer!r} is not it. Hint: {hint}")
+
+
+# --------------------------------------------------------------------------- 08
+
+
+def _array(answer) -> np.ndarray | None:
+    try:
+        return np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_batch_loss(answer, probs: np.ndarray, labels: np.ndarray) -> CheckResult:
+    """The mean sparse categorical cross-entropy of one batch: -mean(ln p[true digit])."""
+    hint = "take each image's probability of its true digit, its natural log, the mean, and a minus sign."
+    if answer is None:
+        return _blank("08", "batch_loss", hint)
+    value = _number(answer)
+    if value is None:
+        return _result("08", "batch_loss", False, f"{answer!r} is not one number. Hint: {hint}")
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(labels).astype(int)
+    true_p = np.clip(p[np.arange(len(y)), y], 1e-12, 1)
+    right = float(-np.mean(np.log(true_p)))
+    if math.isclose(value, right, rel_tol=1e-4, abs_tol=1e-6):
+        return _result(
+            "08", "batch_loss", True, f"{right:.4f}: the same number Keras reports as loss."
+        )
+    if math.isclose(value, -right, rel_tol=1e-4):
+        return _result(
+            "08", "batch_loss", False,
+            "the sign is flipped: ln of a probability is negative, so the loss puts a minus in front.",
+        )  # fmt: skip
+    if math.isclose(value, right * len(y), rel_tol=1e-4):
+        return _result(
+            "08", "batch_loss", False,
+            f"that is the sum over the {len(y)} images; Keras reports the mean (divide by the batch size).",
+        )  # fmt: skip
+    if math.isclose(value, right / math.log(10), rel_tol=1e-4):
+        return _result(
+            "08", "batch_loss", False, "that is log base 10; cross-entropy uses the natural log, np.log."
+        )  # fmt: skip
+    wrong_class = float(-np.mean(np.log(np.clip(p.max(axis=1), 1e-12, 1))))
+    if math.isclose(value, wrong_class, rel_tol=1e-4) and not math.isclose(wrong_class, right):
+        return _result(
+            "08", "batch_loss", False,
+            "you used the largest probability of each row; the loss needs the probability of the TRUE digit.",
+        )  # fmt: skip
+    return _result("08", "batch_loss", False, f"{value:.4f} is not it. Hint: {hint}")
+
+
+def check_bias_gradient(answer, probs: np.ndarray, labels: np.ndarray) -> CheckResult:
+    """d loss / d bias of a softmax layer: mean over the batch of (probabilities - one-hot label)."""
+    hint = "for softmax with cross-entropy, d loss / d logits = probabilities - one_hot(labels); average over the batch."
+    if answer is None:
+        return _blank("08", "bias_gradient", hint)
+    value = _array(answer)
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(labels).astype(int)
+    onehot = np.eye(p.shape[1])[y]
+    right = (p - onehot).mean(axis=0)
+    if value is None or value.shape != right.shape:
+        shape = None if value is None else value.shape
+        return _result(
+            "08", "bias_gradient", False,
+            f"the bias has {len(right)} entries, one per digit, so its gradient does too (got shape {shape}).",
+        )  # fmt: skip
+    if np.allclose(value, right, atol=1e-5):
+        return _result(
+            "08", "bias_gradient", True,
+            "it equals the gradient tf.GradientTape computed: the network's surplus belief in each digit.",
+        )  # fmt: skip
+    if np.allclose(value, -right, atol=1e-5):
+        return _result(
+            "08", "bias_gradient", False, "the sign is flipped: probabilities minus one-hot, not one-hot minus probabilities."
+        )  # fmt: skip
+    if np.allclose(value, (p - onehot).sum(axis=0), atol=1e-4):
+        return _result(
+            "08", "bias_gradient", False, "that is the sum over the batch; the loss is a mean, so its gradient is too."
+        )  # fmt: skip
+    if np.allclose(value, p.mean(axis=0), atol=1e-5):
+        return _result(
+            "08", "bias_gradient", False, "you left out the one-hot labels: subtract 1 at each image's true digit."
+        )  # fmt: skip
+    return _result("08", "bias_gradient", False, f"not the gradient yet. Hint: {hint}")
+
+
+def check_sgd_step(
+    answer, weights: np.ndarray, gradient: np.ndarray, learning_rate: float
+) -> CheckResult:
+    """One step of plain gradient descent: weights - learning_rate * gradient."""
+    hint = "move against the gradient, by learning_rate times it: w - learning_rate * grad."
+    if answer is None:
+        return _blank("08", "sgd_step", hint)
+    value = _array(answer)
+    w = np.asarray(weights, dtype=np.float64)
+    g = np.asarray(gradient, dtype=np.float64)
+    if value is None or value.shape != w.shape:
+        shape = None if value is None else value.shape
+        return _result(
+            "08",
+            "sgd_step",
+            False,
+            f"the new weights have the old ones' shape {w.shape}, got {shape}.",
+        )
+    if np.allclose(value, w - learning_rate * g, atol=1e-6):
+        return _result(
+            "08",
+            "sgd_step",
+            True,
+            "downhill by learning_rate x gradient: the same weights Keras' SGD gives.",
+        )
+    if np.allclose(value, w + learning_rate * g, atol=1e-6):
+        return _result(
+            "08", "sgd_step", False, "that goes uphill: the gradient points where the loss grows, so subtract it."
+        )  # fmt: skip
+    if np.allclose(value, w - g, atol=1e-6):
+        return _result(
+            "08", "sgd_step", False, "a full gradient step is far too big; scale it by the learning rate."
+        )  # fmt: skip
+    if np.allclose(value, -learning_rate * g, atol=1e-6):
+        return _result(
+            "08", "sgd_step", False, "that is only the change; add it to the current weights."
+        )  # fmt: skip
+    return _result("08", "sgd_step", False, f"not the step yet. Hint: {hint}")

@@ -81,7 +81,7 @@ class Spec:
         return "folder in the project"
 
 
-ALL = ("00", "01", "02", "03", "04", "05", "06", "07")
+ALL = ("00", "01", "02", "03", "04", "05", "06", "07", "08")
 TRAINED = ("04", "05", "06", "07")
 SPECS: dict[str, Spec] = {
     s.name: s
@@ -266,6 +266,33 @@ SPECS: dict[str, Spec] = {
             60000,
             zero_ok=True,
             why_high="Fashion-MNIST has 60,000 training images",
+        ),
+        Spec(
+            "hand_epochs",
+            "int",
+            3,
+            "passes over the training images for the loop written by hand",
+            ("08",),
+            1,
+            20,
+        ),
+        Spec(
+            "hand_batch_size",
+            "int",
+            128,
+            "images per step of the loop written by hand",
+            ("08",),
+            1,
+            8192,
+        ),
+        Spec(
+            "hand_learning_rate",
+            "float",
+            0.05,
+            "step size of plain gradient descent in the loop written by hand",
+            ("08",),
+            1e-4,
+            100.0,
         ),
         Spec(
             "fashion_epochs",

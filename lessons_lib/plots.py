@@ -364,3 +364,28 @@ def sweep_plot(
         ax.set_title(name.capitalize())
     fig.suptitle("Sweep: configurations compared")
     return fig
+
+
+def learning_rate_curves(curves: Mapping[float, Sequence[float]]) -> Figure:
+    """Loss per step of the same training at several learning rates (lesson 08).
+
+    A run whose loss became NaN or infinite is drawn up to that step and marked "diverged".
+    """
+    fig = LessonFigure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    palette = [style.RIGHT, style.WRONG, style.TRUE, "#CC79A7", "#E69F00"]
+    for (rate, losses), colour in zip(sorted(curves.items()), palette, strict=False):
+        values = np.asarray(losses, dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        shown = values[: bad[0]] if len(bad) else values
+        label = f"learning rate {rate:g}" + (
+            f" (diverged at step {bad[0] + 1})" if len(bad) else ""
+        )
+        ax.plot(np.arange(1, len(shown) + 1), shown, color=colour, label=label, linewidth=1.5)
+    ax.set_yscale("log")
+    ax.set_xlabel("step (one batch each)")
+    ax.set_ylabel("loss on the batch (log scale)")
+    ax.set_title("Too small crawls, too large jumps about: the learning rate")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig

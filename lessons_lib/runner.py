@@ -41,6 +41,7 @@ FAST = {
     "experiment_size": 2000,
     "cnn_epochs": 1,
     "fashion_source": "skip",
+    "hand_epochs": 1,
 }
 
 

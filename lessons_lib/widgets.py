@@ -79,7 +79,17 @@ class PredictionExplorer:
     ``model.predict``: nothing is recomputed when the slider moves.
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, probs: np.ndarray):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        probs: np.ndarray,
+        maps: dict[str, np.ndarray] | None = None,
+        seen: np.ndarray | None = None,
+    ):
+        """``maps``: :func:`lessons_lib.attribution.explorer_maps` (optional): what raised or
+        lowered the predicted (and, for a mistake, the true) digit's probability.
+        ``seen``: the (n, 28, 28) digits the network saw (deskewed), drawn under the maps."""
         import ipywidgets as w
 
         self.images = np.asarray(images)
@@ -90,6 +100,8 @@ class PredictionExplorer:
                 f"{len(self.images)} images, {len(self.labels)} labels and {len(self.probs)} "
                 "probability rows: they must match, one of each per test digit."
             )
+        self.maps = maps
+        self.seen = self.images if seen is None else np.asarray(seen)
         self.predicted = self.probs.argmax(axis=1)
         self.confidence = self.probs.max(axis=1)
         self.indices = np.arange(len(self.labels))
@@ -122,6 +134,11 @@ class PredictionExplorer:
         self.image = w.Image(format="png", width=168, height=168)
         self.caption = w.HTML()
         self.bars = w.HTML()
+        self.why = w.Image(format="png", width=140, height=140)
+        self.why_true = w.Image(format="png", width=140, height=140)
+        self.why_caption = w.HTML()
+        self.why_true_caption = w.HTML()
+        self.why_true_box = w.VBox([self.why_true, self.why_true_caption])
 
         self.filter.observe(self._on_filter, names="value")
         self.digit.observe(self._on_filter, names="value")
@@ -134,6 +151,18 @@ class PredictionExplorer:
                 w.HBox([self.prev_button, self.slider, self.next_button]),
                 w.HBox([w.VBox([self.image, self.caption]), self.bars]),
             ]
+            + (
+                [
+                    w.HTML(
+                        "<b>What the network looked at</b>: orange pixels raised the digit's "
+                        "probability, blue ones lowered it (input gradients, on the straightened "
+                        "digit the network sees)"
+                    ),
+                    w.HBox([w.VBox([self.why, self.why_caption]), self.why_true_box]),
+                ]
+                if maps is not None
+                else []
+            )
         )
         self.widget.add_class("prediction-explorer")
         self.show(0)
@@ -214,7 +243,23 @@ class PredictionExplorer:
                 f"({self.confidence[i]:.1%}) {verdict}</div>"
             )
             self.bars.value = probability_html(self.probs[i], true)
+            self._show_maps(i, true, pred)
         self.last_update_ms = (time.perf_counter() - start) * 1000
+
+    def _show_maps(self, i: int, true: int, pred: int) -> None:
+        if self.maps is None:
+            return
+        from .attribution import map_png
+
+        self.why.value = map_png(self.maps["predicted"][i], self.seen[i], scale=5)
+        self.why_caption.value = f"<span class='why-caption'>for {pred}, the reading</span>"
+        wrong = true != pred
+        self.why_true_box.layout.display = "" if wrong else "none"
+        if wrong:
+            self.why_true.value = map_png(self.maps["true"][i], self.seen[i], scale=5)
+            self.why_true_caption.value = (
+                f"<span class='why-caption'>for {true}, the true digit</span>"
+            )
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -415,11 +460,15 @@ class DrawingPad:
 
     SIZE = 280
 
-    def __init__(self, predict_fn):
+    def __init__(self, predict_fn, explain_fn=None):
+        """``explain_fn`` (optional) maps a (1, 28, 28) digit and its predicted class to a
+        (1, 784) attribution map (:func:`lessons_lib.attribution.input_gradients`) and the
+        28x28 digit it was computed on; the pad then shows what the network looked at."""
         import ipywidgets as w
         from ipycanvas import Canvas
 
         self.predict_fn = predict_fn
+        self.explain_fn = explain_fn
         self.last = None  # dict(digit=..., probs=..., predicted=...) after a prediction
         self.canvas = Canvas(
             width=self.SIZE,
@@ -448,7 +497,13 @@ class DrawingPad:
         self.upload.observe(self._on_upload, names="value")
         self.message = w.HTML("<i>Draw a digit in the box, as large as the box allows.</i>")
         self.preview = w.Image(format="png", width=112, height=112)
+        self.why = w.Image(format="png", width=112, height=112)
         self.bars = w.HTML()
+        looked = (
+            [w.HTML("<b>what it looked at</b><br>orange raised, blue lowered"), self.why]
+            if explain_fn is not None
+            else []
+        )
         self.widget = w.VBox(
             [
                 w.HBox(
@@ -461,6 +516,7 @@ class DrawingPad:
                                 self.bars,
                             ]
                         ),
+                        w.VBox(looked),
                     ]
                 ),
                 w.HBox([self.clear_button, self.upload]),
@@ -480,6 +536,12 @@ class DrawingPad:
         self.preview.value = digit_png(digit, scale=4)
         self.bars.value = probability_html(probs)
         self.message.value = prediction_message(probs)
+        if self.explain_fn is not None:
+            from .attribution import map_png
+
+            gradient, seen = self.explain_fn(digit[None], predicted)
+            self.last["map"] = np.asarray(gradient).reshape(28, 28)
+            self.why.value = map_png(gradient, seen, scale=4)
         return self.last
 
     def try_predict(self, image: np.ndarray) -> dict | None:

@@ -17,6 +17,12 @@ PROBS = RNG.dirichlet(np.ones(10), size=40)
 LEAST = int(PROBS.max(axis=1).argmin())
 HISTORY = {"loss": [0.5, 0.3, 0.2, 0.1], "val_loss": [0.4, 0.25, 0.3, 0.35]}
 CM = np.arange(100).reshape(10, 10)
+P8 = RNG.dirichlet(np.ones(10), size=16)
+Y8 = RNG.integers(0, 10, 16)
+LOSS8 = float(-np.log(P8[np.arange(16), Y8]).mean())
+DB8 = (P8 - np.eye(10)[Y8]).mean(axis=0)
+W8 = RNG.normal(size=(6, 10))
+G8 = RNG.normal(size=(6, 10))
 
 
 def model(*layer_list, inputs=784):
@@ -109,6 +115,21 @@ CASES = [
     (checks.check_conv_params, (), 320, True, "= 320"),
     (checks.check_conv_params, (), 288, False, "weights only"),
     (checks.check_conv_params, (), 28 * 28 * 32, False, "shared across the image"),
+    (checks.check_batch_loss, (P8, Y8), LOSS8, True, "same number Keras reports"),
+    (checks.check_batch_loss, (P8, Y8), -LOSS8, False, "sign is flipped"),
+    (checks.check_batch_loss, (P8, Y8), LOSS8 * len(Y8), False, "the sum over"),
+    (checks.check_batch_loss, (P8, Y8), LOSS8 / math.log(10), False, "log base 10"),
+    (checks.check_batch_loss, (P8, Y8), float(-np.log(P8.max(axis=1)).mean()), False, "TRUE digit"),
+    (checks.check_bias_gradient, (P8, Y8), DB8, True, "tf.GradientTape"),
+    (checks.check_bias_gradient, (P8, Y8), -DB8, False, "sign is flipped"),
+    (checks.check_bias_gradient, (P8, Y8), DB8 * len(Y8), False, "the sum over the batch"),
+    (checks.check_bias_gradient, (P8, Y8), P8.mean(axis=0), False, "left out the one-hot"),
+    (checks.check_bias_gradient, (P8, Y8), DB8[:5], False, "one per digit"),
+    (checks.check_sgd_step, (W8, G8, 0.5), W8 - 0.5 * G8, True, "the same weights Keras"),
+    (checks.check_sgd_step, (W8, G8, 0.5), W8 + 0.5 * G8, False, "goes uphill"),
+    (checks.check_sgd_step, (W8, G8, 0.5), W8 - G8, False, "scale it by the learning rate"),
+    (checks.check_sgd_step, (W8, G8, 0.5), -0.5 * G8, False, "only the change"),
+    (checks.check_sgd_step, (W8, G8, 0.5), W8.T, False, "shape"),
 ]
 
 
@@ -142,6 +163,9 @@ def test_every_check_has_a_blank_answer_message():
         (checks.check_least_confident, (PROBS,)),
         (checks.check_conv_output, ()),
         (checks.check_conv_params, ()),
+        (checks.check_batch_loss, (P8, Y8)),
+        (checks.check_bias_gradient, (P8, Y8)),
+        (checks.check_sgd_step, (W8, G8, 0.5)),
     ]
     exercises = {
         f"{lesson}.{key}" for lesson, items in checks.EXERCISES.items() for key, _ in items

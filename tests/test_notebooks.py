@@ -13,7 +13,7 @@ BOOKS = runner.lesson_notebooks()
 
 
 def test_all_lessons_are_there():
-    assert [b.name[:2] for b in BOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
+    assert [b.name[:2] for b in BOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07", "08"]
     assert set(checks.EXERCISES) == {b.name[:2] for b in BOOKS}
 
 
