@@ -205,6 +205,10 @@ def test_lesson_06_in_a_real_browser(lab):
         expect(count).to_contain_text("misclassified only", timeout=10_000)
         assert count.inner_text() != all_count
         expect(caption).to_contain_text("wrong")
+        # what the network looked at: the map for the reading and, for a mistake, for the true digit
+        expect(explorer).to_contain_text("What the network looked at")
+        expect(explorer.locator(".why-caption", has_text="the true digit")).to_be_visible()
+        assert explorer.locator("img").count() >= 3, "the digit, and two maps for a mistake"
         page.screenshot(path=str(SHOTS / "06_explorer_mistakes.png"))
 
         # draw a stroke on the pad: a vertical line, as for a 1
@@ -220,8 +224,12 @@ def test_lesson_06_in_a_real_browser(lab):
             page.mouse.move(x + k * 0.6, box["y"] + box["height"] * (0.15 + 0.035 * k))
         page.mouse.up()
         prediction = pad.locator(".pad-prediction")
-        expect(prediction).to_contain_text("The network reads", timeout=30_000)
+        expect(prediction).to_contain_text("The network", timeout=30_000)
+        expect(pad).to_contain_text("what it looked at")
         page.screenshot(path=str(SHOTS / "06_drawing_pad.png"))
+        ratio = stroke_contrast(page, canvas, SHOTS / "06_pad_light.png")
+        (SHOTS / "pad_contrast_light.json").write_text(json.dumps({"contrast_ratio": ratio}))
+        assert ratio >= 4.5, f"the stroke's contrast against the canvas is {ratio:.1f}:1"
 
         tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback").count()
         browser.close()
@@ -229,6 +237,73 @@ def test_lesson_06_in_a_real_browser(lab):
     assert tracebacks == 0, "a cell raised an error in the kernel"
     ours = [e for e in console_errors if not any(s in e for s in IGNORED_CONSOLE)]
     assert not ours, f"errors in the browser console: {ours}"
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (0..255 channels)."""
+    import numpy as np
+
+    c = np.asarray(rgb, dtype=float) / 255
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def stroke_contrast(page, canvas, path) -> float:
+    """Contrast ratio (WCAG) of the drawn stroke against the canvas, from a screenshot."""
+    import numpy as np
+    from PIL import Image
+
+    box = canvas.bounding_box()
+    page.screenshot(path=str(path), clip=box)
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(float)
+    light = pixels.sum(axis=1)
+    ink = np.median(pixels[light <= np.percentile(light, 3)], axis=0)  # the stroke: darkest 3%
+    paper = np.median(pixels[light >= np.percentile(light, 50)], axis=0)  # most of the canvas
+    hi, lo = sorted((_luminance(ink), _luminance(paper)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_pad_reads_in_jupyterlab_dark(lab):
+    """In JupyterLab Dark the pad is still a white page with black ink (contrast >= 4.5:1)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/notebooks/06_visualizing_predictions.ipynb")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.get_by_text("Theme", exact=True).hover()
+        page.get_by_text("JupyterLab Dark", exact=True).click()
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        time.sleep(2)
+        _run_all(page)
+        pad = page.locator(".drawing-pad")
+        pad.wait_for(timeout=240_000)
+        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=06")).to_be_visible(
+            timeout=240_000
+        )
+        pad.scroll_into_view_if_needed()
+        canvas = pad.locator("canvas").last
+        box = canvas.bounding_box()
+        x = box["x"] + box["width"] * 0.5
+        page.mouse.move(x, box["y"] + box["height"] * 0.15)
+        page.mouse.down()
+        for k in range(1, 21):
+            page.mouse.move(x + k * 0.6, box["y"] + box["height"] * (0.15 + 0.035 * k))
+        page.mouse.up()
+        expect(pad.locator(".pad-prediction")).to_contain_text("The network", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "06_drawing_pad_dark.png"))
+        ratio = stroke_contrast(page, canvas, SHOTS / "06_pad_dark.png")
+        (SHOTS / "pad_contrast_dark.json").write_text(json.dumps({"contrast_ratio": ratio}))
+        # switch back so other tests in this lab see the light theme
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.get_by_text("Theme", exact=True).hover()
+        page.get_by_text("JupyterLab Light", exact=True).click()
+        browser.close()
+    assert ratio >= 4.5, f"in the dark theme the stroke's contrast is {ratio:.1f}:1"
 
 
 def _run_all(page):

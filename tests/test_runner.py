@@ -177,6 +177,9 @@ def test_fast_run_metrics_json(fast_run):
     assert m["headline"]["reference"]["test_accuracy"] == 0.975
     six = nbs["06_visualizing_predictions"]["metrics"]
     assert six["misclassified"] == five["errors"] and six["explorer_update_ms"] > 0
+    eight = nbs["08_what_fit_does"]["metrics"]
+    assert eight["step_matches_keras"] is True and eight["hand_accuracy"] > 0.75
+    assert 2.0 < eight["batch_loss"] < 2.6, "random weights: about ln 10"
     seven = nbs["07_going_further"]["metrics"]
     assert 0.1 < seven["cnn_test_accuracy"] <= 1 and seven["fashion_data"] == "skipped"
 
