@@ -28,7 +28,7 @@ def test_one_hand_made_step_equals_keras_sgd_step():
 def test_the_loop_by_hand_learns_the_offline_sample():
     (x, y), (xt, yt) = load_mnist("sample")
     W, b, losses = handmade.train(
-        prepare(x), y, epochs=2, batch_size=128, learning_rate=0.5, seed=42
+        prepare(x), y, epochs=2, batch_size=128, learning_rate=0.05, seed=42
     )
     assert losses[0] > 2.0 and np.mean(losses[-10:]) < 0.6
     assert handmade.accuracy(W, b, prepare(xt), yt) > 0.8
