@@ -68,20 +68,25 @@ def measure(how: str, path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def hostile_files(folder: Path) -> dict[str, Path]:
-    bomb = folder / "train-images-idx3-ubyte.gz"
-    with gzip.open(bomb, "wb", compresslevel=6) as fh:
-        fh.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 60000, 28, 28))
-        chunk = bytes(1 << 20)
-        for _ in range(2048):
+def gzip_bomb(path: Path, count: int = 60000, megabytes: int = 2048) -> Path:
+    """An IDX image file whose header claims ``count`` 28x28 images, followed by
+    ``megabytes`` MB of zeros, gzipped (a few MB on disk)."""
+    chunk = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=6) as fh:
+        fh.write(struct.pack(">BBBBIII", 0, 0, 8, 3, count, 28, 28))
+        for _ in range(megabytes):
             fh.write(chunk)
-    blank = folder / "blank.npz"
-    n = 3_000_000
+    return path
+
+
+def blank_npz(path: Path, n: int = 3_000_000) -> Path:
+    """An npz in the Keras layout whose x_train holds ``n`` blank images (about 10 MB on disk)."""
+    chunk = bytes(1 << 20)
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
         header, {"descr": "|u1", "fortran_order": False, "shape": (n, 28, 28)}
     )
-    with zipfile.ZipFile(blank, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         with zf.open("x_train.npy", "w", force_zip64=True) as member:
             member.write(header.getvalue())
             for _ in range(n * 784 // len(chunk)):
@@ -95,9 +100,15 @@ def hostile_files(folder: Path) -> dict[str, Path]:
             buf = io.BytesIO()
             np.save(buf, arr)
             zf.writestr(f"{key}.npy", buf.getvalue())
+    return path
+
+
+def hostile_files(folder: Path) -> dict[str, Path]:
     return {
-        "gzip bomb (2 GB inside, 60,000-image header)": bomb,
-        "npz of 3,000,000 blank images": blank,
+        "gzip bomb (2 GB inside, 60,000-image header)": gzip_bomb(
+            folder / "train-images-idx3-ubyte.gz"
+        ),
+        "npz of 3,000,000 blank images": blank_npz(folder / "blank.npz"),
     }
 
 

@@ -7,6 +7,7 @@ measured in a child process), and the data is named for what it is.
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import json
 import shutil
@@ -15,7 +16,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -184,33 +184,17 @@ def peak_rss(call: str) -> dict:
 @pytest.fixture(scope="module")
 def bombs(tmp_path_factory):
     """A 2 GB-expanding gz IDX under a 60,000-image header, one claiming 4 billion images,
-    and an npz of 3,000,000 blank images (2.4 GB of pixels), each a few MB on disk."""
-    folder = tmp_path_factory.mktemp("bombs")
-    chunk = bytes(1 << 20)
-    for name, count, mb in [("ok-header.gz", 60000, 2048), ("huge-header.gz", 2**32 - 1, 64)]:
-        with gzip.open(folder / name, "wb", compresslevel=6) as fh:
-            fh.write(struct.pack(">BBBBIII", 0, 0, 8, 3, count, 28, 28))
-            for _ in range(mb):
-                fh.write(chunk)
-    n = 3_000_000
-    header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        header, {"descr": "|u1", "fortran_order": False, "shape": (n, 28, 28)}
+    and an npz of 3,000,000 blank images (2.4 GB of pixels), each a few MB on disk; made by
+    the same functions benchmarks/bench_loader_memory.py measures with."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_loader_memory", ROOT / "benchmarks" / "bench_loader_memory.py"
     )
-    with zipfile.ZipFile(folder / "blank.npz", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        with zf.open("x_train.npy", "w", force_zip64=True) as member:
-            member.write(header.getvalue())
-            for _ in range(n * 784 // len(chunk)):
-                member.write(chunk)
-            member.write(bytes(n * 784 % len(chunk)))
-        for key, arr in [
-            ("y_train", np.zeros(n, np.uint8)),
-            ("x_test", np.zeros((10, 28, 28), np.uint8)),
-            ("y_test", np.zeros(10, np.uint8)),
-        ]:
-            buf = io.BytesIO()
-            np.save(buf, arr)
-            zf.writestr(f"{key}.npy", buf.getvalue())
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    folder = tmp_path_factory.mktemp("bombs")
+    bench.gzip_bomb(folder / "ok-header.gz")
+    bench.gzip_bomb(folder / "huge-header.gz", count=2**32 - 1, megabytes=64)
+    bench.blank_npz(folder / "blank.npz")
     return folder
 
 

@@ -217,12 +217,7 @@ def test_lesson_06_in_a_real_browser(lab):
         canvas = pad.locator("canvas").last
         box = canvas.bounding_box()
         assert box and box["width"] > 100
-        x = box["x"] + box["width"] * 0.5
-        page.mouse.move(x, box["y"] + box["height"] * 0.15)
-        page.mouse.down()
-        for k in range(1, 21):
-            page.mouse.move(x + k * 0.6, box["y"] + box["height"] * (0.15 + 0.035 * k))
-        page.mouse.up()
+        draw_a_one(page, box)
         prediction = pad.locator(".pad-prediction")
         expect(prediction).to_contain_text("The network", timeout=30_000)
         expect(pad).to_contain_text("what it looked at")
@@ -237,6 +232,16 @@ def test_lesson_06_in_a_real_browser(lab):
     assert tracebacks == 0, "a cell raised an error in the kernel"
     ours = [e for e in console_errors if not any(s in e for s in IGNORED_CONSOLE)]
     assert not ours, f"errors in the browser console: {ours}"
+
+
+def draw_a_one(page, box) -> None:
+    """A stroke with the mouse down the middle of the canvas, slightly slanted: a 1."""
+    x = box["x"] + box["width"] * 0.5
+    page.mouse.move(x, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for k in range(1, 21):
+        page.mouse.move(x + k * 0.6, box["y"] + box["height"] * (0.15 + 0.035 * k))
+    page.mouse.up()
 
 
 def _luminance(rgb) -> float:
@@ -287,13 +292,7 @@ def test_the_pad_reads_in_jupyterlab_dark(lab):
         )
         pad.scroll_into_view_if_needed()
         canvas = pad.locator("canvas").last
-        box = canvas.bounding_box()
-        x = box["x"] + box["width"] * 0.5
-        page.mouse.move(x, box["y"] + box["height"] * 0.15)
-        page.mouse.down()
-        for k in range(1, 21):
-            page.mouse.move(x + k * 0.6, box["y"] + box["height"] * (0.15 + 0.035 * k))
-        page.mouse.up()
+        draw_a_one(page, canvas.bounding_box())
         expect(pad.locator(".pad-prediction")).to_contain_text("The network", timeout=30_000)
         page.screenshot(path=str(SHOTS / "06_drawing_pad_dark.png"))
         ratio = stroke_contrast(page, canvas, SHOTS / "06_pad_dark.png")
