@@ -170,7 +170,7 @@ def _confusion_axes(ax, cm: np.ndarray, normalized: bool, title: str) -> None:
                 text = ""
             dark = value > (0.5 if normalized else shown.max() / 2)
             ax.text(
-                j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black"
+                j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
             )
     ax.set_xticks(DIGITS)
     ax.set_yticks(DIGITS)
