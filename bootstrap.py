@@ -261,7 +261,9 @@ def target_check_latest(args):
             if key in locked and version not in locked[key]:
                 newer.append("%s %s (locked %s)" % (name, version, ", ".join(sorted(locked[key]))))
     print("newer than the lock: " + ("; ".join(newer) or "nothing"))
-    run([python, "-m", "pytest"] + args, cwd=ROOT)
+    # this venv holds the newest releases on purpose: the check that pins were installed does not apply
+    pinned = "tests/test_packaging.py::test_installed_versions_are_the_locked_ones"
+    run([python, "-m", "pytest", "--deselect", pinned] + args, cwd=ROOT)
 
 
 def main(argv):
