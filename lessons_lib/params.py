@@ -510,12 +510,12 @@ def validate(raw: dict, names: list[str] | None = None) -> dict[str, object]:
     return values
 
 
-def check_parameters(namespace: dict, lesson: str) -> dict[str, object]:
+def check_parameters(namespace: dict, lesson: str) -> None:
     """The check cell of every lesson: validate its parameters in ``namespace`` (``globals()``).
 
     Cleaned values are written back (an integer learning rate becomes a float, paths
     become absolute). Raises ParameterError, shown as one line per problem, before
-    anything is loaded or trained.
+    anything is loaded or trained. Returns nothing, so the cell shows nothing when all is well.
     """
     names = lesson_parameters(lesson)
     missing = [n for n in names if n not in namespace]
@@ -532,4 +532,3 @@ def check_parameters(namespace: dict, lesson: str) -> dict[str, object]:
             ]
         )
     namespace.update(values)
-    return values

@@ -321,3 +321,12 @@ def test_lesson_04_draws_its_curves_while_it_trains(fast_run):
 
     png = Image.open(io.BytesIO(base64.b64decode(images[0]["data"]["image/png"])))
     assert png.width > 600 and png.height > 200, "the two-panel curves figure"
+
+
+@pytest.mark.notebooks
+def test_the_check_cell_is_silent_when_the_parameters_are_good(fast_run):
+    out, _ = fast_run
+    for book in runner.lesson_notebooks():
+        nb = nbformat.read(out / "notebooks" / book.name, as_version=4)
+        cell = next(c for c in nb.cells if "check_parameters(globals()" in c.source)
+        assert cell.execution_count is not None and cell.outputs == [], book.name
