@@ -87,7 +87,7 @@ def progress_path() -> Path:
     """$LESSONS_PROGRESS, else <project>/artifacts/progress.json, else ~/.digit-lessons-progress.json."""
     if os.environ.get("LESSONS_PROGRESS"):
         return Path(os.environ["LESSONS_PROGRESS"])
-    from .training import project_root
+    from .params import project_root
 
     root = project_root()
     if root is not None:

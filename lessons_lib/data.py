@@ -539,6 +539,10 @@ def _is_network_failure(exc: BaseException) -> bool:
     return False
 
 
+class BadDownload(MnistDataError):
+    """The download finished but is not the published mnist.npz (checked by SHA-256)."""
+
+
 class CacheUnavailable(MnistDataError):
     """The Keras cache folder cannot be used (KERAS_HOME is a file, a read-only folder...)."""
 
@@ -585,25 +589,15 @@ def _download_keras_mnist(target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-class BadDownload(MnistDataError):
-    """The download finished but is not the published mnist.npz (checked by SHA-256)."""
-
-
 def load_keras() -> MnistData:
     """The Keras copy of MNIST: the cached file if present (SHA-256 checked), else download it."""
     target = keras_cache_path()
-    try:
-        if target.is_dir():
-            raise MnistDataError(
-                f"{target} is a folder, not the mnist.npz file Keras keeps there. "
-                "Move or delete that folder and run again."
-            )
-        present = target.exists()
-        if present and not target.parent.is_dir():
-            present = False
-    except OSError as exc:
-        raise CacheUnavailable(f"the Keras cache {target} cannot be read ({exc})") from exc
-    if present:
+    if target.is_dir():
+        raise MnistDataError(
+            f"{target} is a folder, not the mnist.npz file Keras keeps there. "
+            "Move or delete that folder and run again."
+        )
+    if target.exists():
         try:
             actual = sha256_of(target)
         except OSError as exc:
@@ -615,9 +609,8 @@ def load_keras() -> MnistData:
             )
     else:
         _download_keras_mnist(target)
-    data = load_npz(target)
-    (train, test) = data
-    return _checked(train, test, "keras", str(target))
+    data = load_npz(target)  # identified there; only the source differs
+    return MnistData(data[0], data[1], dataclasses.replace(data.info, source="keras"))
 
 
 # --------------------------------------------------------------------------- sample

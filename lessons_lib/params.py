@@ -58,8 +58,6 @@ class Spec:
     low: float | None = None
     high: float | None = None
     zero_ok: bool = False  # for ints whose 0 means "all"/"off" below a larger minimum
-    low_open: bool = False  # float: low itself excluded
-    high_open: bool = False  # float: high itself excluded
     why_high: str = ""
 
     @property
@@ -71,9 +69,7 @@ class Spec:
             text = f"{self.low:,}..{self.high:,}"
             return f"0 or {text}" if self.zero_ok else text
         if self.kind == "float":
-            left = "(" if self.low_open else "["
-            right = ")" if self.high_open else "]"
-            return f"{left}{self.low:g}, {self.high:g}{right}"
+            return f"[{self.low:g}, {self.high:g}]"
         if self.kind == "source":
             return "auto | keras | sample | path"
         if self.kind == "fashion":
@@ -172,7 +168,6 @@ SPECS: dict[str, Spec] = {
             TRAINED,
             1e-6,
             1.0,
-            low_open=False,
         ),
         Spec(
             "epochs",
@@ -395,15 +390,13 @@ def _check_float(spec: Spec, value: object) -> tuple[object, str | None]:
             f"{spec.name} must be a finite number in {spec.range_text()}, got {value} "
             "(NaN and infinity would train a model that predicts nothing)"
         )
-    too_low = value <= spec.low if spec.low_open else value < spec.low
-    too_high = value >= spec.high if spec.high_open else value > spec.high
     if spec.name == "learning_rate" and value <= 0:
         return None, f"learning_rate must be a number > 0, got {short(value)}"
     if spec.name == "dropout" and value >= 1:
         return None, (
             f"dropout must be a number from 0 up to (not including) 1, at most 0.9, got {short(value)}"
         )
-    if too_low or too_high:
+    if not spec.low <= value <= spec.high:
         return None, f"{spec.name} must be a number in {spec.range_text()}, got {short(value)}"
     return value, None
 
@@ -458,6 +451,20 @@ def resolve_artifacts(value: object) -> tuple[Path | None, str | None]:
     if target.exists() and not target.is_dir():
         return None, f"artifacts_dir {target} is a file; give a folder"
     return target, None
+
+
+def mnist_path() -> tuple[Path | None, str | None]:
+    """$MNIST_PATH resolved like a data path: (the path or None if unset, the problem or None)."""
+    env_path = os.environ.get("MNIST_PATH")
+    if not env_path:
+        return None, None
+    found = resolve_read_path(env_path)
+    if found is None:
+        return None, (
+            f"MNIST_PATH={short(env_path)} does not exist: point it at an mnist.npz or an IDX "
+            "folder, or unset it"
+        )
+    return found, None
 
 
 def check_value(name: str, value: object) -> tuple[object, str | None]:
@@ -524,11 +531,7 @@ def check_parameters(namespace: dict, lesson: str) -> None:
             [f"lesson {lesson}: the parameters cell has lost {', '.join(missing)}; restore it"]
         )
     values = validate({n: namespace[n] for n in names}, names)
-    env_path = os.environ.get("MNIST_PATH")
-    if env_path and resolve_read_path(env_path) is None:
-        raise ParameterError(
-            [
-                f"MNIST_PATH={short(env_path)} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
-            ]
-        )
+    _, problem = mnist_path()
+    if problem:
+        raise ParameterError([problem])
     namespace.update(values)

@@ -147,12 +147,9 @@ def validate(raw: dict[str, object], known: dict[str, Param]) -> dict[str, objec
                 f"artifacts_dir {values['artifacts_dir']} is the learner's own model folder; "
                 "a run writes to its own (leave artifacts_dir unset: the run uses <out>/artifacts)"
             )
-    env_path = os.environ.get("MNIST_PATH")
-    found = params.resolve_read_path(env_path) if env_path else None
-    if env_path and found is None:
-        problems.append(
-            f"MNIST_PATH={params.short(env_path)} does not exist: point it at an mnist.npz or an IDX folder, or unset it"
-        )
+    found, problem = params.mnist_path()
+    if problem:
+        problems.append(problem)
     if problems:
         raise ParameterError(problems)
     if found is not None:
@@ -278,7 +275,8 @@ def _kernel_stderr_to(path: Path):
 
 
 class _Watchdog:
-    """Ends the kernel (this process's children) when a notebook runs past ``limit`` seconds."""
+    """Ends the kernel (the child processes started since entering) when a notebook runs
+    past ``limit`` seconds."""
 
     def __init__(self, limit: float | None):
         self.limit = limit
@@ -293,10 +291,14 @@ class _Watchdog:
             return
         self.fired = True
         for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+            if child.pid not in self._before:  # only what this notebook started: its kernel
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
 
     def __enter__(self):
+        import psutil
+
+        self._before = {c.pid for c in psutil.Process().children(recursive=True)}
         if self.limit:
             self._thread.start()
         return self

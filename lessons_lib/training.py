@@ -35,11 +35,6 @@ def set_seed(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def project_root(start: str | os.PathLike | None = None) -> Path | None:
-    """The folder holding pyproject.toml above ``start`` (default: the working folder)."""
-    return params.project_root(start)
-
-
 def artifacts_dir(path: str | os.PathLike | None = None) -> Path:
     """Where trained models go (created): ``path`` checked like the ``artifacts_dir``
     parameter (relative to the project, never outside it), else <project>/artifacts."""

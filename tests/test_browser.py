@@ -139,30 +139,12 @@ def test_lesson_06_in_a_real_browser(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
     console_errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
-        page.on("pageerror", lambda e: console_errors.append(f"page error: {e}"))
-        page.goto(f"{url}/lab/tree/notebooks/06_visualizing_predictions.ipynb")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-        page.wait_for_selector(
-            ".jp-Notebook-ExecutionIndicator[data-status='idle'], "
-            ".jp-DebuggerBugButton, .jp-KernelStatus",
-            timeout=60_000,
-        )
-        time.sleep(2)  # let the kernel finish starting
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
-
+        browser, page = _open(p, url, "06_visualizing_predictions", console_errors)
+        _run_until_recorded(page, "06")
         explorer = page.locator(".prediction-explorer")
-        explorer.wait_for(timeout=240_000)
         caption = explorer.locator(".explorer-caption")
         expect(caption).to_contain_text("test digit #0", timeout=30_000)
-        page.locator(".drawing-pad").wait_for(timeout=120_000)
-        # the last cell records the figures: wait for it so no cell is still running
-        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=06")).to_be_visible(
-            timeout=120_000
-        )
+        page.locator(".drawing-pad").wait_for(timeout=30_000)
         explorer.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "06_explorer_start.png"))
 
@@ -280,21 +262,13 @@ def test_the_pad_reads_in_jupyterlab_dark(lab):
     url, _ = lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/notebooks/06_visualizing_predictions.ipynb")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        browser, page = _open(p, url, "06_visualizing_predictions")
         page.get_by_role("menuitem", name="Settings", exact=True).click()
         page.get_by_text("Theme", exact=True).hover()
         page.get_by_text("JupyterLab Dark", exact=True).click()
         page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
-        time.sleep(2)
-        _run_all(page)
+        _run_until_recorded(page, "06")
         pad = page.locator(".drawing-pad")
-        pad.wait_for(timeout=240_000)
-        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=06")).to_be_visible(
-            timeout=240_000
-        )
         pad.scroll_into_view_if_needed()
         canvas = pad.locator("canvas").last
         draw_a_one(page, canvas.bounding_box())
@@ -310,6 +284,29 @@ def test_the_pad_reads_in_jupyterlab_dark(lab):
         page.get_by_text("JupyterLab Light", exact=True).click()
         browser.close()
     assert ratio >= 4.5, f"in the dark theme the stroke's contrast is {ratio:.1f}:1"
+
+
+def _open(p, url: str, notebook: str, console: list | None = None):
+    """Chromium on ``notebooks/<notebook>.ipynb`` in JupyterLab, kernel started. (browser, page)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    if console is not None:
+        page.on("console", lambda m: m.type == "error" and console.append(m.text))
+        page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+    page.goto(f"{url}/lab/tree/notebooks/{notebook}.ipynb")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
+    time.sleep(2)  # let the kernel finish starting
+    return browser, page
+
+
+def _run_until_recorded(page, lesson: str) -> None:
+    """Run All, then wait for the lesson's last cell (its record) so no cell is still running."""
+    from playwright.sync_api import expect
+
+    _run_all(page)
+    expect(
+        page.locator(".jp-OutputArea-output", has_text=f"Recorded: lesson={lesson}")
+    ).to_be_visible(timeout=240_000)
 
 
 def _run_all(page):
@@ -336,15 +333,8 @@ def test_a_learner_tries_an_exercise_and_sees_progress(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
     check = "checks.check_normalize(my_norm, x_test_flat)"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/notebooks/02_flatten_and_normalize.ipynb")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-        time.sleep(2)
-        _run_all(page)
-        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=02")).to_be_visible(
-            timeout=240_000
-        )
+        browser, page = _open(p, url, "02_flatten_and_normalize")
+        _run_until_recorded(page, "02")
         cell = page.locator(".jp-CodeCell", has_text=check)
         expect(cell.locator(".jp-OutputArea-output")).to_contain_text("not answered yet")
         expect(cell.locator(".jp-OutputArea-output")).to_contain_text("Hint:")
@@ -393,16 +383,8 @@ def test_lesson_08_start_to_finish_as_a_learner(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
     check = "checks.check_sgd_step(new_W, W, dW.numpy(), hand_learning_rate)"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/notebooks/08_what_fit_does.ipynb")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
-        time.sleep(3)
-        page.screenshot(path=str(SHOTS / "08_opened.png"))
-        _run_all(page)
-        expect(page.locator(".jp-OutputArea-output", has_text="Recorded: lesson=08")).to_be_visible(
-            timeout=240_000
-        )
+        browser, page = _open(p, url, "08_what_fit_does")
+        _run_until_recorded(page, "08")
         expect(
             page.locator(".jp-OutputArea-output", has_text="equals Keras' step: True")
         ).to_be_visible()

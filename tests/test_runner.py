@@ -330,3 +330,32 @@ def test_the_check_cell_is_silent_when_the_parameters_are_good(fast_run):
         nb = nbformat.read(out / "notebooks" / book.name, as_version=4)
         cell = next(c for c in nb.cells if "check_parameters(globals()" in c.source)
         assert cell.execution_count is not None and cell.outputs == [], book.name
+
+
+def test_a_notebook_past_its_time_limit_is_stopped_and_nothing_else_is(tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell("seed = 42  # random seed")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(120)")]
+    nbformat.write(nb, folder / "01_endless.ipynb")
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lines = []
+        code = runner.run(
+            {},
+            out=tmp_path / "out",
+            folder=folder,
+            time_limit=5,
+            echo=lambda *a, **k: lines.append(" ".join(map(str, a))),
+        )
+        assert code == 1 and "stopped after 5 s, the time limit per notebook" in "\n".join(lines)
+        assert bystander.poll() is None, "only the notebook's own kernel is stopped"
+    finally:
+        bystander.kill()
