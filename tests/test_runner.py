@@ -273,7 +273,8 @@ def test_missing_mnist_path_is_rejected_before_running(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_failing_notebook_gives_exit_1_the_cell_its_error_and_the_path(tmp_path):
+def tiny_lesson(tmp_path, name: str, *cells: str):
+    """A folder holding one lesson: a parameters cell (seed) and then ``cells``."""
     folder = tmp_path / "nbs"
     folder.mkdir()
     nb = nbformat.v4.new_notebook()
@@ -284,12 +285,15 @@ def test_a_failing_notebook_gives_exit_1_the_cell_its_error_and_the_path(tmp_pat
     }
     params = nbformat.v4.new_code_cell("seed = 42  # random seed")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise ValueError('the data is not what I expected')"),
-    ]
-    nbformat.write(nb, folder / "01_broken.ipynb")
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_a_failing_notebook_gives_exit_1_the_cell_its_error_and_the_path(tmp_path):
+    folder = tiny_lesson(
+        tmp_path, "01_broken", "x = 1", "raise ValueError('the data is not what I expected')"
+    )
     lines = []
     code = runner.run(
         {},
@@ -333,18 +337,7 @@ def test_the_check_cell_is_silent_when_the_parameters_are_good(fast_run):
 
 
 def test_a_notebook_past_its_time_limit_is_stopped_and_nothing_else_is(tmp_path):
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell("seed = 42  # random seed")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(120)")]
-    nbformat.write(nb, folder / "01_endless.ipynb")
+    folder = tiny_lesson(tmp_path, "01_endless", "import time\ntime.sleep(120)")
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         lines = []
