@@ -4,15 +4,166 @@ python -m lessons_lib run [--fast] [--only 04,05] [-p NAME VALUE]... [-f params.
 python -m lessons_lib params
 python -m lessons_lib sweep 04 -p hidden_units 64,128,256 -p epochs 5
 python -m lessons_lib book
+
+Each subcommand is one entry in ``COMMANDS``: its help line, a function adding its
+arguments and a function running it (returning the exit code). Bad input of any kind
+gives ``error: ...`` lines on stderr and exit code 2 before anything runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import runner
+from .params import ParameterError
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace], int]
+
+
+def _fail(problems: list[str]) -> int:
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2
+
+
+def _common_arguments(p: argparse.ArgumentParser, default_out: Path) -> None:
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter of every notebook that has it (repeatable)",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="the offline sample and one epoch everywhere: a quick smoke run",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=default_out,
+        help=f"the run's own folder: new, empty, or made by an earlier run (default: {default_out})",
+    )
+
+
+def _raw_parameters(args: argparse.Namespace) -> dict:
+    """The YAML file's values, then the -p values over them; ParameterError for either."""
+    raw = {}
+    if getattr(args, "parameters_file", None):
+        raw.update(runner.load_yaml_params(args.parameters_file))
+    raw.update(runner.command_line(args.parameter))
+    return raw
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    _common_arguments(p, runner.DEFAULT_OUT)
+    p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
+    p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
+    p.add_argument(
+        "--time-limit",
+        default=str(runner.DEFAULT_TIME_LIMIT),
+        metavar="SECONDS",
+        help=f"stop a notebook that runs longer than this (default {runner.DEFAULT_TIME_LIMIT} s; "
+        "none for no limit)",
+    )
+    p.add_argument(
+        "--solutions",
+        action="store_true",
+        help="fill every exercise with its worked solution before running",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        raw = _raw_parameters(args)
+    except ParameterError as exc:
+        return _fail(exc.problems)
+    return runner.run(
+        raw,
+        only=args.only,
+        fast=args.fast,
+        solutions=args.solutions,
+        out=args.out,
+        echo=print,
+        time_limit=args.time_limit,
+    )
+
+
+# --------------------------------------------------------------------------- params
+
+
+def _params(args: argparse.Namespace) -> int:
+    from .params import SPECS
+
+    print(f"{'name':20s} {'type':6s} {'default':12s} {'allowed':28s} {'lessons':24s} meaning")
+    for p in SPECS.values():
+        lessons = ",".join(p.lessons)
+        print(
+            f"{p.name:20s} {p.type_name:6s} {p.default!r:12s} {p.range_text():28s} "
+            f"{lessons:24s} {p.help}"
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lesson", help="lesson number, e.g. 04")
+    _common_arguments(p, runner.ROOT / "build" / "sweep")
+    p.add_argument("--jobs", help="parallel processes (default: the core count)")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    try:
+        raw = _raw_parameters(args)
+    except ParameterError as exc:
+        return _fail(exc.problems)
+    return runner.sweep(args.lesson, raw, fast=args.fast, jobs=args.jobs, out=args.out, echo=print)
+
+
+# --------------------------------------------------------------------------- book
+
+
+def _book_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--src", type=Path, default=runner.DEFAULT_OUT / "notebooks")
+    p.add_argument("--out", type=Path, default=runner.ROOT / "build" / "book")
+
+
+def _book(args: argparse.Namespace) -> int:
+    from .book import build_book
+
+    try:
+        index = build_book(args.src, args.out)
+    except ParameterError as exc:
+        return _fail(exc.problems)
+    print(f"book: {index}")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("execute the notebooks in order into build/run/", _run_arguments, _run),
+    "params": Command(
+        "list the parameters with type, default and meaning", lambda p: None, _params
+    ),
+    "sweep": Command("run one lesson for every combination of values", _sweep_arguments, _sweep),
+    "book": Command("render executed notebooks as a static HTML site", _book_arguments, _book),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,101 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m lessons_lib", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
-
-    def add_params(p):
-        p.add_argument(
-            "-p",
-            "--parameter",
-            nargs=2,
-            action="append",
-            default=[],
-            metavar=("NAME", "VALUE"),
-            help="set a parameter of every notebook that has it (repeatable)",
-        )
-        p.add_argument(
-            "--fast",
-            action="store_true",
-            help="the offline sample and one epoch everywhere: a quick smoke run",
-        )
-        p.add_argument("--out", type=Path, help="output folder (default: build/ or build/sweep/)")
-
-    run_p = sub.add_parser("run", help="execute the notebooks in order into build/notebooks/")
-    add_params(run_p)
-    run_p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
-    run_p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
-    run_p.add_argument(
-        "--time-limit",
-        type=float,
-        default=runner.DEFAULT_TIME_LIMIT,
-        metavar="SECONDS",
-        help=f"stop a notebook that runs longer than this (default {runner.DEFAULT_TIME_LIMIT} s)",
-    )
-    run_p.add_argument(
-        "--solutions",
-        action="store_true",
-        help="fill every exercise with its worked solution before running",
-    )
-
-    sub.add_parser("params", help="list the parameters with type, default and meaning")
-
-    sweep_p = sub.add_parser("sweep", help="run one lesson for every combination of values")
-    sweep_p.add_argument("lesson", help="lesson number, e.g. 04")
-    add_params(sweep_p)
-    sweep_p.add_argument("--jobs", type=int, help="parallel processes (default: the core count)")
-
-    book_p = sub.add_parser("book", help="render executed notebooks as a static HTML site")
-    book_p.add_argument("--src", type=Path, default=runner.ROOT / "build" / "notebooks")
-    book_p.add_argument("--out", type=Path, default=runner.ROOT / "build" / "book")
-
+    for name, command in COMMANDS.items():
+        command.arguments(sub.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
-    if args.command == "params":
-        from .params import SPECS
-
-        print(f"{'name':20s} {'type':6s} {'default':12s} {'allowed':28s} {'lessons':24s} meaning")
-        for p in SPECS.values():
-            lessons = ",".join(p.lessons)
-            print(
-                f"{p.name:20s} {p.type_name:6s} {p.default!r:12s} {p.range_text():28s} "
-                f"{lessons:24s} {p.help}"
-            )
-        return 0
-    if args.command == "book":
-        from .book import build_book
-
-        try:
-            index = build_book(args.src, args.out)
-        except FileNotFoundError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        print(f"book: {index}")
-        return 0
-    raw = {}
-    if getattr(args, "parameters_file", None):
-        try:
-            raw.update(runner.load_yaml_params(args.parameters_file))
-        except runner.ParameterError as exc:
-            for problem in exc.problems:
-                print(f"error: {problem}", file=sys.stderr)
-            return 2
-    raw.update(dict(args.parameter))
-    if args.command == "run":
-        return runner.run(
-            raw,
-            only=args.only,
-            fast=args.fast,
-            solutions=args.solutions,
-            out=args.out or runner.ROOT / "build",
-            echo=print,
-            time_limit=args.time_limit if args.time_limit > 0 else None,
-        )
-    return runner.sweep(
-        args.lesson,
-        raw,
-        fast=args.fast,
-        jobs=args.jobs,
-        out=args.out or runner.ROOT / "build" / "sweep",
-        echo=print,
-    )
+    return COMMANDS[args.command].handler(args)
 
 
 if __name__ == "__main__":

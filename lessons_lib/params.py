@@ -468,7 +468,21 @@ def mnist_path() -> tuple[Path | None, str | None]:
 
 
 def check_value(name: str, value: object) -> tuple[object, str | None]:
-    """(the value to use, None) or (None, one line saying what is wrong and what is allowed)."""
+    """(the value to use, None) or (None, one line saying what is wrong and what is allowed).
+
+    A path the system cannot even look up (a name over 255 bytes, a path over 4096) is
+    refused with the system's reason, not a traceback.
+    """
+    try:
+        return _check_value(name, value)
+    except OSError as exc:
+        return None, (
+            f"{name} {short(value)} cannot be used as a path: {exc.strerror or exc}; "
+            "give a shorter path"
+        )
+
+
+def _check_value(name: str, value: object) -> tuple[object, str | None]:
     spec = SPECS.get(name)
     if spec is None:
         return None, unknown(name)

@@ -1,9 +1,13 @@
-"""Which lessons there are, and their exercises' worked solutions (for ``--solutions``)."""
+"""Which lessons there are, reading one safely, and their exercises' worked solutions."""
 
 from __future__ import annotations
 
 import re
+import stat
+import warnings
 from pathlib import Path
+
+import nbformat
 
 from ..params import ParameterError
 
@@ -14,6 +18,46 @@ NOTEBOOKS = ROOT / "notebooks"
 def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The numbered lessons, in order."""
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+MAX_NOTEBOOK_BYTES = 256 * 2**20  # an executed lesson with its figures is a few MB
+
+
+def read_notebook(path: Path, fix: str = "restore it with `git checkout -- <file>`"):
+    """The notebook at ``path``, or ParameterError with one line naming it, the fault and ``fix``.
+
+    Refused: anything but a regular file (a folder, a pipe), more than 256 MB, bytes that
+    are not UTF-8 JSON (a file cut short), and JSON that is not a valid notebook.
+    """
+    path = Path(path)
+    shown = str(path) if len(str(path)) <= 120 else "..." + str(path)[-117:]
+
+    def refuse(why: str):
+        return ParameterError([f"{shown} is not a readable notebook: {why}; {fix}"])
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("it is not a file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise refuse(f"{info.st_size:,} bytes, more than {MAX_NOTEBOOK_BYTES:,}")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise refuse(exc.strerror or type(exc).__name__) from None
+    except UnicodeDecodeError as exc:
+        raise refuse(f"byte {exc.start} is not UTF-8 text") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except RecursionError:
+        raise refuse("it nests too deeply") from None
+    except Exception as exc:  # NotJSONError, ValidationError, a KeyError on a foreign shape...
+        first = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else ""
+        why = "cut short or not JSON" if "JSON" in type(exc).__name__ + first else first
+        raise refuse(why or type(exc).__name__) from None
+    return nb
 
 
 def select(only: str | None, folder: Path = NOTEBOOKS) -> list[Path]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..evaluation import REFERENCE
 from .execute import Outcome
+from .folders import fresh
 
 SCHEMA_VERSION = 1
 
@@ -62,8 +63,7 @@ def write_metrics(path: Path, outcomes: list[Outcome], parameters: dict) -> dict
             o.notebook: {k: v for k, v in asdict(o).items() if k != "notebook"} for o in outcomes
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str))
+    fresh(path).write_text(json.dumps(payload, indent=2, default=str))
     return payload
 
 
