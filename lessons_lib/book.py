@@ -280,9 +280,9 @@ def build_book(src: Path, out: Path) -> Path:
     from .runner.lessons import NOTEBOOKS, read_notebook
 
     books = sources(src)
-    target, problem = folders.check_out(out, NOTEBOOKS)
+    target, problem = folders.check_out(out, NOTEBOOKS, example="build/book-2")
     if problem:
-        raise BookError([problem.replace("--out build/run-2", "--out build/book-2")])
+        raise BookError([problem])
     fix = "run that lesson again (make run) or delete the file"
     notebooks = [(book, read_notebook(book, fix=fix)) for book in books]  # all, before writing
     root = project_root(Path(__file__).parent) or Path.cwd()

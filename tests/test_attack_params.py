@@ -347,7 +347,12 @@ CLI_CASES = [
 
 
 @pytest.mark.parametrize("argv, message", CLI_CASES, ids=[" ".join(c[0])[:40] for c in CLI_CASES])
-def test_command_line_attack_gives_one_clear_line_and_exit_2(argv, message):
+def test_command_line_attack_gives_one_clear_line_and_exit_2(argv, message, monkeypatch):
+    def no_notebook(*args, **kwargs):
+        raise AssertionError(f"a notebook started for {argv}")
+
+    monkeypatch.setattr(runner.series, "execute", no_notebook)
+    monkeypatch.setattr(runner.sweeps, "execute", no_notebook)
     code, out, err = main_(*argv)
     lines = err.strip().splitlines()
     assert code == 2, (out, err)

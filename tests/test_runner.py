@@ -352,3 +352,65 @@ def test_a_notebook_past_its_time_limit_is_stopped_and_nothing_else_is(tmp_path)
         assert bystander.poll() is None, "only the notebook's own kernel is stopped"
     finally:
         bystander.kill()
+
+
+def test_sweep_kernels_share_the_cores_and_the_caps_are_recorded(tmp_path, monkeypatch):
+    """One TensorFlow thread pool per core per kernel would oversubscribe: each of the
+    parallel kernels gets cores // workers threads, and the table says so."""
+    for name in runner.sweeps.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    folder = tiny_lesson(
+        tmp_path,
+        "01_threads",
+        "import os\nfrom lessons_lib import metrics\n"
+        "metrics.record(val_accuracy=0.5, **{n: os.environ.get(n) for n in "
+        "('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS')})",
+    )
+    lines = []
+    code = runner.sweep(
+        "01",
+        {"seed": "1,2"},
+        jobs="2",
+        out=tmp_path / "out",
+        folder=folder,
+        echo=lambda *a, **k: lines.append(" ".join(map(str, a))),
+    )
+    assert code == 0, lines
+    share = str(max(1, runner.sweeps.usable_cores() // 2))
+    caps = {name: share for name in runner.sweeps.THREAD_VARIABLES}
+    rows = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert [r["seed"] for r in rows] == [1, 2]
+    for row in rows:
+        assert row["threads"] == {
+            "parallel_kernels": 2,
+            "cores": runner.sweeps.usable_cores(),
+            **caps,
+        }
+        executed = nbformat.read(row["output"], as_version=4)
+        from lessons_lib.metrics import read_recorded
+
+        recorded = read_recorded(executed)
+        assert {n: recorded[n] for n in caps} == caps, "the kernel itself saw the caps"
+    assert (
+        f"each kernel: TF_NUM_INTRAOP_THREADS={share}"
+        in (tmp_path / "out" / "sweep.md").read_text()
+    )
+    assert runner.thread_caps(4, cores=2) == {n: "1" for n in caps}, "never fewer than one"
+    assert runner.thread_caps(1, cores=8) == {n: "8" for n in caps}
+
+
+def test_one_configuration_runs_through_the_seam_another_executor_would_use(tmp_path):
+    folder = tiny_lesson(
+        tmp_path, "01_seam", "from lessons_lib import metrics\nmetrics.record(x=seed)"
+    )
+    config = runner.Configuration(
+        str(folder / "01_seam.ipynb"),
+        str(tmp_path / "out" / "01_seam-seed=7.ipynb"),
+        {"seed": 7},
+        {"TF_NUM_INTRAOP_THREADS": "1"},
+        time_limit=120,
+    )
+    import pickle
+
+    outcome = runner.run_configuration(pickle.loads(pickle.dumps(config)))
+    assert outcome.status == "ok" and outcome.metrics["x"] == 7

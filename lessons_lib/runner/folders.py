@@ -51,11 +51,11 @@ def protected_places(folder: Path) -> list[tuple[Path, str, bool]]:
             ),
         ]
     places.append((Path(folder), "the source notebooks", True))
+    places.append((Path.home(), "the home folder", False))
     learner_progress = [Path.home() / ".digit-lessons-progress.json"]
     if os.environ.get("LESSONS_PROGRESS"):  # the learner's own, set before any run
         learner_progress.append(progress_path())
     places += [(p, "the learner's progress file", False) for p in learner_progress]
-    places.append((Path.home(), "the home folder", False))
     resolved = []
     for place, what, no_inside in places:
         try:
@@ -95,14 +95,14 @@ def _links(target: Path) -> str | None:
 
 
 def check_out(
-    out: str | os.PathLike, folder: Path, option: str = "--out"
+    out: str | os.PathLike, folder: Path, option: str = "--out", example: str = "build/run-2"
 ) -> tuple[Path | None, str | None]:
     """(the run folder, resolved; None) or (None, one line saying why not and what to do).
 
     Writes nothing: call :func:`claim` once every other check has passed.
     """
     shown = params.short(str(out))
-    fix = "give a new folder, e.g. --out build/run-2"
+    fix = f"give a new folder, e.g. {option} {example}"
     try:
         target = Path(out).expanduser().resolve()
         problem = conflict(target, protected_places(folder))

@@ -100,7 +100,7 @@ def sweep(
     except ParameterError as exc:
         problems += exc.problems
     jobs, problem = check_jobs(jobs)
-    target, out_problem = folders.check_out(out, folder)
+    target, out_problem = folders.check_out(out, folder, example="build/sweep-2")
     problems += [p for p in (problem, out_problem) if p]
     if not problems:
         explicit = [c for c in combos if "artifacts_dir" in c]
