@@ -493,6 +493,16 @@ def course(tmp_path, monkeypatch):
     ]:
         (proj / name).symlink_to(to, target_is_directory=True)
     monkeypatch.setenv("HOME", str(home))
+    tools = tmp_path / "tools"  # what Jupyter, IPython and matplotlib keep under a home folder
+    tools.mkdir()
+    for name in (
+        "IPYTHONDIR",
+        "MPLCONFIGDIR",
+        "JUPYTER_RUNTIME_DIR",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+    ):
+        monkeypatch.setenv(name, str(tools / name.lower()))
     monkeypatch.delenv(
         "LESSONS_PROGRESS"
     )  # the learner's progress: <project>/artifacts/progress.json
