@@ -61,9 +61,14 @@ class SchedulerError(RuntimeError):
     """The Dask scheduler given with --scheduler cannot be used; the message says why."""
 
 
-def _outcomes(tasks: list[Configuration], workers: int, scheduler: str | None, echo) -> list:
-    """Run every configuration and return their Outcomes, in order."""
+def _outcomes(
+    tasks: list[Configuration], workers: int, scheduler: str | None, pool: bool = False
+) -> list:
+    """Run every configuration and return their Outcomes, in order (``pool``: a plain local
+    process pool instead of Dask, as before Dask; the benchmark compares the two)."""
     try:
+        if pool:
+            raise ImportError
         from distributed import Client, LocalCluster
     except ImportError:
         if scheduler:
@@ -131,6 +136,7 @@ def sweep(
     folder: Path = NOTEBOOKS,
     echo=print,
     scheduler: str | None = None,
+    pool: bool = False,
 ) -> int:
     """Run one lesson for every combination of comma-separated values, in parallel: on the
     Dask cluster at ``scheduler``, else on this machine."""
@@ -192,10 +198,16 @@ def sweep(
         f"Sweeping {book.name}: {len(tasks)} configuration(s), {workers} in parallel on "
         f"{usable_cores()} core(s); each kernel: {caps_text}"
     )
-    where = f"the Dask cluster at {scheduler}" if scheduler else "this machine"
+    where = (
+        f"the Dask cluster at {scheduler}"
+        if scheduler
+        else "a local process pool"
+        if pool
+        else "this machine"
+    )
     echo(f"Running on {where}.")
     try:
-        outcomes = _outcomes(tasks, workers, scheduler, echo)
+        outcomes = _outcomes(tasks, workers, scheduler, pool)
     except SchedulerError as exc:
         echo(f"error: {exc}", file=sys.stderr)
         return 2
