@@ -126,7 +126,13 @@ def _params(args: argparse.Namespace) -> int:
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lesson", help="lesson number, e.g. 04")
     _common_arguments(p, runner.ROOT / "build" / "sweep")
-    p.add_argument("--jobs", help="parallel processes (default: the core count)")
+    p.add_argument("--jobs", help="parallel kernels (default: the core count)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run each configuration as a task on this Dask cluster (tcp://host:8786); "
+        "default: a local cluster on this machine",
+    )
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -134,7 +140,15 @@ def _sweep(args: argparse.Namespace) -> int:
         raw = _raw_parameters(args)
     except ParameterError as exc:
         return _fail(exc.problems)
-    return runner.sweep(args.lesson, raw, fast=args.fast, jobs=args.jobs, out=args.out, echo=print)
+    return runner.sweep(
+        args.lesson,
+        raw,
+        fast=args.fast,
+        jobs=args.jobs,
+        out=args.out,
+        echo=print,
+        scheduler=args.scheduler,
+    )
 
 
 # --------------------------------------------------------------------------- book

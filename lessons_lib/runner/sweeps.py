@@ -4,6 +4,13 @@ The seam: :class:`Configuration` (picklable: plain paths, values and environment
 :func:`run_configuration`, which runs exactly one. The local pool maps the second over
 the first; another executor (a Dask cluster) can submit the same function.
 
+Where the configurations run: ``--scheduler ADDRESS`` submits each as a task to an existing
+Dask cluster (a local one, Slurm through dask-jobqueue, Kubernetes through dask-kubernetes);
+without it, an embedded Dask ``LocalCluster`` with one single-threaded worker per parallel
+kernel. A worker that dies mid-task has its task run again elsewhere by the scheduler, and each
+configuration's result is gathered exactly once. Without the ``dask``/``distributed``
+packages (``pip install 'lessons_lib[cluster]'``), a local process pool does the same work.
+
 Thread caps: each kernel gets ``cores // workers`` TensorFlow threads (intra-op and
 inter-op, and OpenMP), so parallel kernels share the cores instead of each starting a
 thread per core and timing one another's contention. The caps go into every row of
@@ -50,6 +57,58 @@ def run_configuration(config: Configuration) -> Outcome:
         )
 
 
+class SchedulerError(RuntimeError):
+    """The Dask scheduler given with --scheduler cannot be used; the message says why."""
+
+
+def _outcomes(
+    tasks: list[Configuration], workers: int, scheduler: str | None, pool: bool = False
+) -> list:
+    """Run every configuration and return their Outcomes, in order (``pool``: a plain local
+    process pool instead of Dask, as before Dask; the benchmark compares the two)."""
+    try:
+        if pool:
+            raise ImportError
+        from distributed import Client, LocalCluster
+    except ImportError:
+        if scheduler:
+            raise SchedulerError(
+                "--scheduler needs the dask and distributed packages: "
+                "pip install 'lessons_lib[cluster]'"
+            ) from None
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(run_configuration, tasks))
+    import dask
+
+    keys = [f"lesson-sweep-{k}-{Path(t.output).stem}" for k, t in enumerate(tasks)]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 3}):
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SchedulerError(
+                    f"could not reach the Dask scheduler at {scheduler} ({exc}); start one "
+                    "(dask scheduler) or leave --scheduler out to run here"
+                ) from None
+            cluster = None
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,  # one kernel per worker: the thread caps stay honest
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            client = Client(cluster)
+        try:
+            futures = client.map(run_configuration, tasks, key=keys, pure=False)
+            return client.gather(futures)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
 def usable_cores() -> int:
     """Cores this process may run on (respects taskset and cgroup CPU sets on Linux)."""
     if hasattr(os, "sched_getaffinity"):
@@ -76,8 +135,11 @@ def sweep(
     out: Path = ROOT / "build" / "sweep",
     folder: Path = NOTEBOOKS,
     echo=print,
+    scheduler: str | None = None,
+    pool: bool = False,
 ) -> int:
-    """Run one lesson for every combination of comma-separated values, in parallel processes."""
+    """Run one lesson for every combination of comma-separated values, in parallel: on the
+    Dask cluster at ``scheduler``, else on this machine."""
     problems: list[str] = []
     combos, grid_raw, book = [], {}, None
     try:
@@ -136,10 +198,21 @@ def sweep(
         f"Sweeping {book.name}: {len(tasks)} configuration(s), {workers} in parallel on "
         f"{usable_cores()} core(s); each kernel: {caps_text}"
     )
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(run_configuration, tasks))
+    where = (
+        f"the Dask cluster at {scheduler}"
+        if scheduler
+        else "a local process pool"
+        if pool
+        else "this machine"
+    )
+    echo(f"Running on {where}.")
+    try:
+        outcomes = _outcomes(tasks, workers, scheduler, pool)
+    except SchedulerError as exc:
+        echo(f"error: {exc}", file=sys.stderr)
+        return 2
     rows = []
-    threads = {"parallel_kernels": workers, "cores": usable_cores(), **caps}
+    threads = {"parallel_kernels": workers, "cores": usable_cores(), "where": where, **caps}
     for task, outcome in zip(tasks, outcomes, strict=True):
         row = {name: task.parameters[name] for name in swept}
         row.update({k: outcome.metrics.get(k) for k in SWEEP_METRICS if k in outcome.metrics})
