@@ -4,6 +4,7 @@ python -m lessons_lib run [--fast] [--only 04,05] [-p NAME VALUE]... [-f params.
 python -m lessons_lib params
 python -m lessons_lib sweep 04 -p hidden_units 64,128,256 -p epochs 5
 python -m lessons_lib book
+python -m lessons_lib init FOLDER      (copy the nine lessons into FOLDER, e.g. course)
 """
 
 from __future__ import annotations
@@ -66,7 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     book_p.add_argument("--src", type=Path, default=runner.ROOT / "build" / "notebooks")
     book_p.add_argument("--out", type=Path, default=runner.ROOT / "build" / "book")
 
+    init_p = sub.add_parser("init", help="copy the nine lessons into a course folder")
+    init_p.add_argument("folder", type=Path, help="where to put them (created if missing)")
+
     args = parser.parse_args(argv)
+    if args.command == "init":
+        from .init_course import InitRefused, init
+
+        try:
+            print(init(args.folder))
+        except InitRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "params":
         from .params import SPECS
 
