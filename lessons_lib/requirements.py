@@ -131,9 +131,10 @@ def tensorflow_status() -> tuple[str | None, str | None]:
     want = tensorflow_requirement()
     have = [(d, v) for d in TENSORFLOW_DISTS if (v := installed(d))]
     if not have:
+        spec = f"{want.name}{want.specifier}"
         return None, (
-            f"TensorFlow is not installed. Run {pip_command(str(want))} in a notebook cell "
-            f'(in a terminal: pip install "{want}"), then restart the kernel. '
+            f"TensorFlow is not installed. Run {pip_command(spec)} in a notebook cell "
+            f'(in a terminal: pip install "{spec}"), then restart the kernel. '
             '(With an NVIDIA GPU on Linux: "tensorflow[and-cuda]" instead.)'
         )
     good = [(d, v) for d, v in have if _satisfies(v, want.specifier)]
