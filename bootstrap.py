@@ -36,7 +36,7 @@ SUPPORTED = ((3, 13), (3, 12), (3, 11))  # newest first: what the lock is resolv
 WINDOWS = os.name == "nt"
 PROBE = "import sys; v = sys.version_info; print('%d.%d.%d %s' % (v[0], v[1], v[2], v[3]))"
 COMPILE = ["pip", "compile", "pyproject.toml", "--universal", "--generate-hashes", "--no-header",
-           "--no-annotate", "--prerelease", "disallow", "--extra", "tensorflow"]  # fmt: skip
+           "--no-annotate", "--prerelease", "disallow", "--extra", "tensorflow", "--quiet"]  # fmt: skip
 # The runtime lock first; the development lock adds the test tools under the runtime lock's
 # versions (-c), so what CI tests is exactly what learners install.
 LOCK_COMMANDS = [

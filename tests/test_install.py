@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from packaging.markers import default_environment
 from packaging.utils import canonicalize_name
-from test_packaging import locked
+from test_packaging import DEV_LOCK, locked
 
 from conftest import ROOT
 
@@ -35,9 +35,10 @@ UV = Path(sys.executable).with_name("uv")
 
 
 def _resolve(python: str, platform: str) -> tuple[int, str]:
-    """Resolve the lock for one target with uv, wheels only, without installing anything."""
+    """Resolve the development lock (the runtime lock's pins plus the test tools) for one target
+    with uv, wheels only, without installing anything."""
     result = subprocess.run(
-        [str(UV), "pip", "compile", str(ROOT / "requirements-lock.txt"), "--python-version", python,
+        [str(UV), "pip", "compile", str(DEV_LOCK), "--python-version", python,
          "--python-platform", PLATFORMS[platform], "--only-binary", ":all:", "--prerelease", "disallow",
          "--no-header", "--no-annotate", "--quiet"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
@@ -50,7 +51,10 @@ def test_the_lock_resolves_for_every_supported_python_and_platform():
     targets = [(py, plat) for py in PYTHONS for plat in PLATFORMS]
     with ThreadPoolExecutor(4) as pool:
         results = dict(zip(targets, pool.map(lambda t: _resolve(*t), targets), strict=True))
-    pinned = {(r.name.lower().replace("_", "-"), next(iter(r.specifier)).version) for r in locked()}
+    pinned = {
+        (r.name.lower().replace("_", "-"), next(iter(r.specifier)).version)
+        for r in locked(DEV_LOCK)
+    }
     failures = []
     for (py, plat), (code, out) in results.items():
         if code != 0:
@@ -243,12 +247,23 @@ def test_init_refuses_to_overwrite_a_learners_notebooks(outside, tmp_path):
     assert result.returncode == 2 and "is a file" in result.stderr and afile.read_text() == "x"
 
 
-def _papermill(python: Path, course: Path, lesson: str, out: Path, *params: str):
-    parameters = [a for i in range(0, len(params), 2) for a in ("-p", params[i], params[i + 1])]
+# papermill's CLI waits only 4 s for a cell's last output after the cell ends (nbclient's
+# iopub_timeout) and then fails it; lesson 06's slider cell sends hundreds of widget messages,
+# which on a loaded machine take longer to drain. The API takes a longer wait.
+PAPERMILL = """
+import json, sys
+import papermill
+source, out, cwd, parameters = json.loads(sys.argv[1])
+papermill.execute_notebook(source, out, parameters=parameters, cwd=cwd, progress_bar=False,
+                           iopub_timeout=120)
+"""
+
+
+def _papermill(python: Path, course: Path, lesson: str, out: Path, **params):
+    parameters = {"data_source": "sample", **params}
     return subprocess.run(
-        [str(python), "-m", "papermill", str(course / lesson), str(out), "-p", "data_source",
-         "sample", *parameters, "--cwd", str(course), "--no-progress-bar"],
-        capture_output=True, text=True, timeout=600, cwd=course,
+        [str(python), "-c", PAPERMILL, json.dumps([str(course / lesson), str(out), str(course), parameters])],
+        capture_output=True, text=True, timeout=900, cwd=course,
         env={**os.environ, "MNIST_PATH": "", "PYTHONPATH": ""},
     )  # fmt: skip
 

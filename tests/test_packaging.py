@@ -8,7 +8,11 @@ from __future__ import annotations
 import importlib.metadata
 import itertools
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 from packaging.markers import default_environment
@@ -160,3 +164,50 @@ def test_binder_builds_from_a_copy_of_the_lock():
     post = (ROOT / "binder" / "postBuild").read_text()
     assert "pip install --no-deps -e ." in post
     assert not (ROOT / "binder" / "environment.yml").exists(), "repo2docker would prefer it"
+
+
+def test_repo2docker_builds_binder_from_the_runtime_lock_runtime_txt_postbuild_and_start(tmp_path):
+    """What Binder would build, from the Dockerfile repo2docker prints offline (no Docker needed)."""
+    r2d = Path(sys.executable).with_name("jupyter-repo2docker")
+    assert r2d.exists(), "jupyter-repo2docker is in the test extra: run `make test`"
+    repo = tmp_path / "repo"  # the committed files only, as mybinder.org clones them
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    for name in files.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    result = subprocess.run(
+        [str(r2d), "--no-build", "--debug", str(repo)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dockerfile, log = result.stdout, result.stderr
+    python = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"python={python}" in log, "runtime.txt picks Binder's Python"
+    installs = [ln for ln in dockerfile.splitlines() if "pip install" in ln]
+    assert installs == [
+        'RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "binder/requirements.txt"'
+    ], installs
+    assert "RUN ./binder/postBuild" in dockerfile and "binder/start" in dockerfile
+    assert "environment.yml" not in dockerfile + log, (
+        "the root environment.yml is conda's, not Binder's"
+    )
+
+
+def test_citation_changelog_and_license_agree_with_the_metadata():
+    project = _project()
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
+    assert cff["version"] == project["version"] and cff["license"] == project["license"] == "MIT"
+    assert [a["name"] for a in cff["authors"]] == [a["name"] for a in project["authors"]]
+    assert project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert re.search(
+        rf"^## ({re.escape(project['version'])}|Unreleased)",
+        (ROOT / "CHANGELOG.md").read_text(),
+        re.M,
+    )
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert any(
+        Requirement(r).name == "setuptools" and not Requirement(r).specifier.contains("76.9")
+        for r in build
+    ), 'license = "MIT" (SPDX) needs setuptools>=77 to build'
