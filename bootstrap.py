@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Set up and run the lessons with nothing but Python: the logic behind every make target.
 
-    python bootstrap.py lab            # .venv from the lock, then JupyterLab on the lessons
-    python bootstrap.py test [ARGS]    # .venv from the lock, then the whole test suite
+    python bootstrap.py lab            # .venv from the runtime lock, then JupyterLab on the lessons
+    python bootstrap.py test [ARGS]    # .venv from the development lock, then the whole test suite
     python bootstrap.py run [ARGS]     # the headless runner (python -m lessons_lib run ARGS)
     python bootstrap.py book [ARGS]    # the static book
     python bootstrap.py lint           # ruff check and format --check
-    python bootstrap.py lock           # re-resolve requirements-lock.txt (and binder/) with uv
+    python bootstrap.py lock           # re-resolve both locks (and binder/'s copy) with uv
     python bootstrap.py check-latest   # a separate .venv-latest with the newest releases, then the tests
     python bootstrap.py python         # which Python would be used, and why
 
 The Makefile calls this file; on Windows, where there is no make, call it directly.
 It picks a Python the lock supports: $PYTHON if set, else the newest of python3.13,
 python3.12 and python3.11 found (on Windows, the `py` launcher's), and stops at once,
-with one line, when there is none. It installs exactly the versions in
-requirements-lock.txt, again whenever the lock or pyproject.toml changes.
+with one line, when there is none. It installs exactly the versions (and hashes) in a lock,
+again whenever that lock or pyproject.toml changes:
+
+    requirements-lock.txt      runtime: what learners, Binder and conda install (lab, run, book)
+    requirements-dev-lock.txt  the runtime lock's versions plus the test tools (test, lint, CI)
 
 Any Python 3.6 or newer can run this file itself; keep it to the standard library.
 """
@@ -27,13 +30,19 @@ import sys
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 LOCK = os.path.join(ROOT, "requirements-lock.txt")
+DEV_LOCK = os.path.join(ROOT, "requirements-dev-lock.txt")
 BINDER_LOCK = os.path.join(ROOT, "binder", "requirements.txt")
 SUPPORTED = ((3, 13), (3, 12), (3, 11))  # newest first: what the lock is resolved for
 WINDOWS = os.name == "nt"
 PROBE = "import sys; v = sys.version_info; print('%d.%d.%d %s' % (v[0], v[1], v[2], v[3]))"
-LOCK_COMMAND = [
-    "pip", "compile", "pyproject.toml", "--extra", "test", "--extra", "book", "--universal",
-    "--no-header", "--no-annotate", "--prerelease", "disallow", "-o", "requirements-lock.txt",
+COMPILE = ["pip", "compile", "pyproject.toml", "--universal", "--generate-hashes", "--no-header",
+           "--no-annotate", "--prerelease", "disallow", "--extra", "tensorflow", "--quiet"]  # fmt: skip
+# The runtime lock first; the development lock adds the test tools under the runtime lock's
+# versions (-c), so what CI tests is exactly what learners install.
+LOCK_COMMANDS = [
+    COMPILE + ["-o", "requirements-lock.txt"],
+    COMPILE + ["--extra", "test", "--extra", "book", "-c", "requirements-lock.txt",
+               "-o", "requirements-dev-lock.txt"],
 ]  # fmt: skip
 
 
@@ -128,9 +137,9 @@ def venv_tool(venv, name):
     return os.path.join(venv, folder, name + (".exe" if WINDOWS else ""))
 
 
-def fingerprint(python_version):
+def fingerprint(python_version, lock):
     digest = hashlib.sha256()
-    for path in (LOCK, os.path.join(ROOT, "pyproject.toml")):
+    for path in (lock, os.path.join(ROOT, "pyproject.toml")):
         with open(path, "rb") as fh:
             digest.update(fh.read())
     digest.update(("%d.%d" % python_version[:2]).encode())
@@ -144,8 +153,10 @@ def run(command, **kwargs):
         raise SystemExit(result.returncode)
 
 
-def ensure_venv(venv=None, locked=True):
-    """Create ``venv`` (default .venv) with a supported Python and install the lock into it."""
+def ensure_venv(venv=None, locked=True, lock=LOCK):
+    """Create ``venv`` (default .venv) with a supported Python and install ``lock`` into it.
+
+    The development lock holds every runtime pin, so a venv made for `test` also serves `lab`."""
     venv = venv or os.path.join(ROOT, ".venv")
     python = venv_python(venv)
     current = probe([python]) if os.path.exists(python) else None
@@ -167,10 +178,11 @@ def ensure_venv(venv=None, locked=True):
     if not locked:
         return venv
     stamp = os.path.join(venv, ".installed-stamp")
-    want = fingerprint(current)
+    want = fingerprint(current, lock)
+    good = {want} | ({fingerprint(current, DEV_LOCK)} if lock == LOCK else set())
     have = open(stamp).read().strip() if os.path.exists(stamp) else ""
-    if have != want:
-        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", LOCK])
+    if have not in good:
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock])
         run(
             [
                 python,
@@ -228,10 +240,14 @@ def target_lock(args):
     if not os.path.exists(uv):
         run([venv_python(venv), "-m", "pip", "install", "--quiet", "uv"])
     env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
-    run([uv] + LOCK_COMMAND + args, cwd=ROOT, env=env)
+    for command in LOCK_COMMANDS:
+        run([uv] + command + args, cwd=ROOT, env=env)
     os.makedirs(os.path.dirname(BINDER_LOCK), exist_ok=True)
     shutil.copyfile(LOCK, BINDER_LOCK)
-    print("wrote requirements-lock.txt and binder/requirements.txt; commit both")
+    print(
+        "wrote requirements-lock.txt, requirements-dev-lock.txt and binder/requirements.txt "
+        "(a copy of the first); commit all three"
+    )
 
 
 def target_check_latest(args):
@@ -240,16 +256,16 @@ def target_check_latest(args):
     python = venv_python(venv)
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "--upgrade-strategy", "eager",
-         "-e", ROOT + "[test,book]"])  # fmt: skip
+         "-e", ROOT + "[tensorflow,test,book]"])  # fmt: skip
     freeze = subprocess.run(
         [python, "-m", "pip", "freeze", "--exclude-editable"],
         stdout=subprocess.PIPE,
         text=True,
     ).stdout.split()
     locked = {}
-    with open(LOCK) as fh:
+    with open(DEV_LOCK) as fh:
         for line in fh:
-            spec = line.split(";")[0].strip()
+            spec = line.split(";")[0].split("\\")[0].strip()
             if "==" in spec:
                 name, version = spec.split("==")
                 locked.setdefault(name.lower().replace("_", "-"), set()).add(version)
@@ -278,6 +294,7 @@ def main(argv):
         "book": target_runner("book"),
         "lint": target_lint,
     }
+    needs_dev_lock = ("test", "lint")  # the test tools; the others need only the runtime lock
     try:
         if target == "python":
             command, version = choose_python()
@@ -295,7 +312,8 @@ def main(argv):
                 % (target, ", ".join(targets))
             )
         absolute_mnist_path()
-        targets[target](ensure_venv(), args)
+        lock = DEV_LOCK if target in needs_dev_lock else LOCK
+        targets[target](ensure_venv(lock=lock), args)
     except Refused as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ python -m lessons_lib run [--fast] [--only 04,05] [-p NAME VALUE]... [-f params.
 python -m lessons_lib params
 python -m lessons_lib sweep 04 -p hidden_units 64,128,256 -p epochs 5
 python -m lessons_lib book
+python -m lessons_lib init FOLDER      (copy the nine lessons into FOLDER, e.g. course)
 
 Each subcommand is one entry in ``COMMANDS``: its help line, a function adding its
 arguments and a function running it (returning the exit code). Bad input of any kind
@@ -170,6 +171,23 @@ def _book(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- init
+
+
+def _init_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", type=Path, help="where to put them (created if missing)")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .init_course import InitRefused, init
+
+    try:
+        print(init(args.folder))
+    except InitRefused as exc:
+        return _fail([str(exc)])
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command("execute the notebooks in order into build/run/", _run_arguments, _run),
     "params": Command(
@@ -177,6 +195,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "sweep": Command("run one lesson for every combination of values", _sweep_arguments, _sweep),
     "book": Command("render executed notebooks as a static HTML site", _book_arguments, _book),
+    "init": Command("copy the nine lessons into a course folder", _init_arguments, _init),
 }
 
 

