@@ -235,6 +235,20 @@ def _write(path: Path, progress: dict[str, bool]) -> None:
         raise
 
 
+def _clean_stale_temporaries(path: Path) -> None:
+    """Remove temporaries left by a kernel killed mid-write (their process is gone)."""
+    import psutil
+
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            pid = int(tmp.name[len(path.name) + 2 :].split("-")[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not psutil.pid_exists(pid):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 def record(exercise: str, passed: bool) -> None:
     """Record one attempt: a pass stays a pass. Safe when several kernels record at once
     (one lock, one atomic rename); never raises: when the file cannot be written the
@@ -255,6 +269,7 @@ def record(exercise: str, passed: bool) -> None:
                 progress = _set_aside(path, problem)
             progress[exercise] = progress.get(exercise, False) or bool(passed)
             _write(path, progress)
+            _clean_stale_temporaries(path)
     except OSError as exc:
         from .params import why_not_written
 

@@ -6,6 +6,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -225,15 +226,12 @@ class EpochProgress(keras.callbacks.Callback):
         self._show(text)
 
 
-class Ready(tuple):
-    """``(model, history)`` as :func:`load_or_train` gives them, plus ``.story``: what it did."""
+class Ready(NamedTuple):
+    """What :func:`load_or_train` gives: the model, its history, and what it did (printed too)."""
 
+    model: keras.Model
+    history: dict[str, list[float]]
     story: str
-
-    def __new__(cls, model, history, story: str):
-        obj = super().__new__(cls, (model, history))
-        obj.story = story
-        return obj
 
 
 def load_or_train(data, settings=None) -> Ready:
@@ -247,7 +245,7 @@ def load_or_train(data, settings=None) -> Ready:
     record says (it is scored on a few test digits) is set aside (renamed, never deleted).
     Says what it does as it goes: before training, why and for how long; while training,
     the epochs; a model that cannot be saved (read-only folder, full disk) is used from
-    memory, and the lesson says so. Returns ``(model, history)`` with ``.story``.
+    memory, and the lesson says so. Returns ``(model, history, story)``.
     """
     from .preprocess import prepare
 
