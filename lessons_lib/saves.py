@@ -136,7 +136,7 @@ def _check_trained(model: keras.Model, history: dict[str, list[float]]) -> None:
     if epochs and steps < epochs:
         raise UntrainedModel(
             f"this model has made {steps} training steps, but the history records {epochs} "
-            "epochs of training: they do not belong together (was the cell that builds the "
+            f"epoch{'s' if epochs != 1 else ''} of training: they do not belong together (was the cell that builds the "
             "model run again after training?). Nothing was saved and any model saved before "
             "is kept. Run the training cell, then save."
         )

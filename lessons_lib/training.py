@@ -284,7 +284,7 @@ def load_or_train(data, settings=None) -> Ready:
             if story
             else f"There is no saved model in {folder}, so lesson 04's network"
         )
-        + f" is trained now: up to {settings.epochs} epochs of "
+        + f" is trained now: up to {settings.epochs} epoch{'s' if settings.epochs != 1 else ''} of "
         f"{n_fit:,} images, about {_say_time(expected_seconds(n_fit, settings))} "
         "(scaled from a measured run). Run lesson 04 to see it explained and saved."
     )
@@ -296,7 +296,7 @@ def load_or_train(data, settings=None) -> Ready:
         callbacks=[EpochProgress(settings.epochs)],
         **settings.recipe(),
     )
-    done = f"Trained: {result.epochs_run} epochs in {result.seconds:.0f} s."
+    done = f"Trained: {result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''} in {result.seconds:.0f} s."
     try:
         path = save_trained(
             result.model, result.history, folder, meta=settings.recipe(), data_info=info
