@@ -5,8 +5,8 @@ zip's directory declares for it, so checking the declared sizes (and each member
 compression ratio) bounds every read that follows, ours and Keras'. The limits come
 from what the lessons' models can be: lesson 04's dense network (``models.dense_model``)
 on 784 inputs with 10 outputs, at most ``MAX_PARAMS`` weights, so that loading one
-(the file, Keras' copy of its weights member, and the variables: about 24 bytes per
-weight) stays inside ``LOAD_BUDGET``. Only the standard library is used here.
+(an in-memory copy of the file, Keras' own copy of its weights member, and the
+variables: about 36 bytes per weight) stays inside ``LOAD_BUDGET``. Only the standard library is used here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ CONFIG_MEMBER = "config.json"
 WEIGHTS_MEMBER = "model.weights.h5"
 KERAS_META_MEMBER = "metadata.json"
 META_MEMBER = "lessons_meta.json"  # inside the .keras zip: history, parameters, data
+KERAS_MEMBERS = (KERAS_META_MEMBER, CONFIG_MEMBER, WEIGHTS_MEMBER)
 
 INPUTS, OUTPUTS = 784, 10
 
@@ -36,9 +37,9 @@ def dense_params(units: int, layers: int) -> int:
 # A lesson must stay under 1.5 GB; its data and TensorFlow take up to about 0.7 GB (the
 # README's per-lesson table), which leaves this much for loading the model.
 LOAD_BUDGET = 768 * 2**20
-BYTES_PER_PARAM_LOADED = (
-    24  # float32 weights + Adam's two moments in the file, read once more by Keras
-)
+# float32 weights and Adam's two moments (12 bytes), held three times: an in-memory copy
+# of the file, Keras' copy of the weights member, the variables themselves.
+BYTES_PER_PARAM_LOADED = 36
 _schema_max = dense_params(
     int(params.SPECS["hidden_units"].high), int(params.SPECS["hidden_layers"].high)
 )

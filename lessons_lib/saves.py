@@ -12,10 +12,12 @@ a lesson uses it (:func:`load_trained`'s ``probe``).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
 import secrets
+import shutil
 import time
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from . import params
 from .params import why_not_written
 from .savecheck import (
     CONFIG_MEMBER,
+    KERAS_MEMBERS,
     META_MEMBER,
     check_config,
     check_members,
@@ -357,8 +360,7 @@ def _load_open(fh, model_path: Path, data_info, probe) -> Saved:
             check_members(zf, os.fstat(fh.fileno()).st_size)
             payload, note = _read_record(zf, model_path.parent, model_path)
             check_config(read_member(zf, CONFIG_MEMBER))
-            fh.seek(0)
-            model = _keras_load(fh)
+            model = _keras_load(zf)
     except SavedModelProblem as exc:
         raise SavedModelProblem(model_path, exc.reason, exc.tag) from exc
     except Exception as exc:  # BadZipFile (0-byte or torn file), h5py, Keras...
@@ -386,11 +388,23 @@ def _load_open(fh, model_path: Path, data_info, probe) -> Saved:
     return saved
 
 
-def _keras_load(fh) -> keras.Model:
-    """Keras' own reader, given the open file (its public load_model wants a path)."""
-    from keras.src.saving import saving_lib
+def _keras_load(zf: zipfile.ZipFile) -> keras.Model:
+    """Keras' own reader, given only Keras' members (already checked), in memory.
 
-    return saving_lib.load_model(fh, safe_mode=True)
+    Keras treats a fourth member as assets and extracts the whole archive into TMPDIR;
+    an in-memory copy without the lessons' record needs no disk at all (a full TMPDIR, a
+    read-only folder) and still reads the bytes opened once.
+    """
+    from keras.src.saving import saving_lib  # its public load_model wants a path
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for name in KERAS_MEMBERS:
+            if name in zf.namelist():
+                with zf.open(name) as src, out.open(name, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    buffer.seek(0)
+    return saving_lib.load_model(buffer, safe_mode=True)
 
 
 def _check_probe(saved: Saved, probe, payload: dict) -> None:

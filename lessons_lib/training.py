@@ -183,6 +183,10 @@ def expected_seconds(n_images: int, settings) -> float:
     return (STARTUP_SECONDS + per_image_epoch * n_images * settings.epochs * scale) * slower
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _say_time(seconds: float) -> str:
     if seconds < 90:
         return f"{max(seconds, 1):.0f} s"
@@ -234,6 +238,22 @@ class Ready(NamedTuple):
     story: str
 
 
+def _save(result: TrainResult, folder, settings, info) -> str:
+    """Save a model trained by load_or_train; one sentence saying where, or why not."""
+    try:
+        path = save_trained(
+            result.model, result.history, folder, meta=settings.recipe(), data_info=info
+        )
+    except (TrainingDiverged, UntrainedModel) as exc:
+        return f"It was not saved: {exc}"
+    except SaveFailed as exc:
+        return (
+            f"It could not be saved in {exc.folder} ({exc.why}); this lesson uses it from "
+            "memory, and the next lesson will train its own."
+        )
+    return f"It is saved at {path} for the next lessons."
+
+
 def load_or_train(data, settings=None) -> Ready:
     """Lesson 04's saved model if there is a usable one; otherwise train one now and save it.
 
@@ -254,19 +274,27 @@ def load_or_train(data, settings=None) -> Ready:
     info = getattr(data, "info", None)
     folder = resolve_folder(settings.artifacts_dir)
     story: list[str] = []
+    keep_out = None  # a saved model this lesson may not read, so must not replace
     probe = (prepare(x_test[:PROBE_SIZE]), y_test[:PROBE_SIZE])
     try:
         saved = load_trained(folder, data_info=info, probe=probe)
     except SavedModelProblem as problem:
         saved = None
-        try:
-            moved = set_aside(problem.path, problem.tag)
-            story.append(f"The saved model {problem.reason}, so it was set aside as {moved.name}.")
-        except OSError as exc:
-            story.append(
-                f"The saved model {problem.reason}; it could not be set aside "
-                f"({params.why_not_written(exc)}), so it stays as it is and is not used."
-            )
+        if problem.tag == "unreadable":  # someone else's file: neither moved nor replaced
+            keep_out = problem.path
+            story.append(f"The saved model {problem.reason}, so it is left as it is.")
+        else:
+            try:
+                moved = set_aside(problem.path, problem.tag)
+                story.append(
+                    f"The saved model {problem.reason}, so it was set aside as {moved.name}."
+                )
+            except OSError as exc:
+                keep_out = problem.path
+                story.append(
+                    f"The saved model {problem.reason}; it could not be set aside "
+                    f"({params.why_not_written(exc)}), so it stays as it is and is not used."
+                )
     if saved is not None:
         trained_on = saved.meta.get("data", "unknown data")
         text = (
@@ -284,7 +312,7 @@ def load_or_train(data, settings=None) -> Ready:
             if story
             else f"There is no saved model in {folder}, so lesson 04's network"
         )
-        + f" is trained now: up to {settings.epochs} epoch{'s' if settings.epochs != 1 else ''} of "
+        + f" is trained now: up to {_count(settings.epochs, 'epoch')} of "
         f"{n_fit:,} images, about {_say_time(expected_seconds(n_fit, settings))} "
         "(scaled from a measured run). Run lesson 04 to see it explained and saved."
     )
@@ -296,19 +324,14 @@ def load_or_train(data, settings=None) -> Ready:
         callbacks=[EpochProgress(settings.epochs)],
         **settings.recipe(),
     )
-    done = f"Trained: {result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''} in {result.seconds:.0f} s."
-    try:
-        path = save_trained(
-            result.model, result.history, folder, meta=settings.recipe(), data_info=info
-        )
-        done += f" It is saved at {path} for the next lessons."
-    except (TrainingDiverged, UntrainedModel) as exc:
-        done += f" It was not saved: {exc}"
-    except SaveFailed as exc:
+    done = f"Trained: {_count(result.epochs_run, 'epoch')} in {result.seconds:.0f} s."
+    if keep_out is not None:
         done += (
-            f" It could not be saved in {exc.folder} ({exc.why}); this lesson uses it from "
-            "memory, and the next lesson will train its own."
+            f" It is not saved, so that {keep_out.name} stays as it is; this lesson uses it "
+            "from memory."
         )
+    else:
+        done += " " + _save(result, folder, settings, info)
     print(done)
     story.append(done)
     return Ready(result.model, result.history, " ".join(story))

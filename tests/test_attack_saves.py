@@ -427,7 +427,7 @@ BOMBS = [
     ("record 2 GB", "declares 2,048.0 MB for its lessons_meta.json"),
     ("config 2 GB", "declares 2,048.0 MB for its config.json"),
     ("weights 1 GB", "declares 1,024.0 MB for its model.weights.h5"),
-    ("Dense of 1e8 units", "declares more than 33 million weights"),
+    ("Dense of 1e8 units", "declares more than 22 million weights"),
 ]
 
 
@@ -597,7 +597,8 @@ def test_a_read_only_course_folder_with_a_bad_model_trains_and_says_why(sample, 
         pytest.fail("this machine lets root mount; a read-only bind mount must work here")
     _, history, how = training.load_or_train(sample, _settings(folder))
     assert "could not be set aside (the folder is on a read-only disk)" in how
-    assert "could not be saved" in how and "read-only" in how and history["loss"]
+    assert "It is not saved, so that dense_model.keras stays as it is" in how
+    assert history["loss"]
     assert (folder / training.MODEL_FILE).read_bytes() == b"", "left as it was"
 
 
