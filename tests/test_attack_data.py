@@ -10,6 +10,7 @@ import gzip
 import importlib.util
 import io
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -321,3 +322,111 @@ def test_payload_zlib_error_is_wrapped(tmp_path):
     path.write_bytes(gzip.compress(b"")[:10] + bytes(blob[2:]))
     with pytest.raises(MnistDataError, match="t10k-labels-idx1-ubyte.gz"):
         data.read_idx(path)
+
+
+# --------------------------------------------------------------------------- splits that lie
+
+
+@pytest.fixture(scope="module")
+def sample_arrays():
+    (x, y), (xt, yt) = load_mnist("sample")
+    return x, y, xt, yt
+
+
+def _npz(folder, x, y, xt, yt):
+    path = folder / "m.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    return path
+
+
+def _shuffle(labels, share, seed=3):
+    rng = np.random.default_rng(seed)
+    out = labels.copy()
+    pick = rng.choice(len(out), int(len(out) * share), replace=False)
+    out[pick] = rng.permutation(out[pick])
+    return out
+
+
+LIES = {
+    "the training split is the test split": (
+        lambda x, y, xt, yt: (xt, yt, xt, yt),
+        "1,000 of the 1,000 test images are also in the training split (the training split holds",
+    ),
+    "100 test images copied into training": (
+        lambda x, y, xt, yt: (np.concatenate([x, xt[:100]]), np.concatenate([y, yt[:100]]), xt, yt),
+        "100 of the 1,000 test images are also in the training split",
+    ),
+    "shuffled training labels": (
+        lambda x, y, xt, yt: (x, _shuffle(y, 1.0), xt, yt),
+        "the training labels do not fit the images (shuffled?)",
+    ),
+    "half the training labels shuffled": (
+        lambda x, y, xt, yt: (x, _shuffle(y, 0.5), xt, yt),
+        "many training labels look wrong",
+    ),
+    "shuffled test labels": (
+        lambda x, y, xt, yt: (x, y, xt, _shuffle(yt, 1.0)),
+        "the test labels do not fit the images (shuffled?)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LIES))
+def test_data_whose_splits_lie_gets_a_warning_that_names_what_is_wrong(
+    tmp_path, sample_arrays, name
+):
+    make, message = LIES[name]
+    path = _npz(tmp_path, *make(*sample_arrays))
+    with pytest.warns(data.DataProblemWarning, match=re.escape(message)):
+        info = load_mnist(path).info
+    assert any(message in p for p in info.problems)
+    assert f"WARNING: {message}" in info.describe(), "the lesson's own data line says it too"
+
+
+def test_honest_data_gets_no_warning(tmp_path, sample_arrays):
+    path = _npz(tmp_path, *sample_arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", data.DataProblemWarning)
+        info = load_mnist(path).info
+    assert info.problems == () and "WARNING" not in info.describe()
+
+
+def _fashion():
+    return load_mnist(
+        _require(data.FASHION_DEBIAN_DIR, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+    )
+
+
+def test_fashion_training_images_with_digit_test_images_are_caught(tmp_path, sample_arrays):
+    (fx, fy), _ = _fashion()
+    _, _, xt, yt = sample_arrays
+    path = _npz(tmp_path, fx[:4000], fy[:4000], xt, yt)
+    with pytest.warns(data.DataProblemWarning, match="do not hold the same kind of images"):
+        info = load_mnist(path).info
+    assert info.kind == "other"
+
+
+@pytest.mark.realdata
+def test_fashion_training_files_beside_mnist_test_files_are_named_split_by_split(tmp_path):
+    mnist = _require(SHARED_DATA / "mnist-idx")
+    fashion = _require(
+        data.FASHION_DEBIAN_DIR, "Fashion-MNIST (apt-get install dataset-fashion-mnist)"
+    )
+    for f in fashion.glob("train-*"):
+        shutil.copy(f, tmp_path / f.name)
+    for f in mnist.glob("t10k-*"):
+        shutil.copy(f, tmp_path / f.name)
+    with pytest.warns(data.DataProblemWarning, match="training split is Fashion-MNIST"):
+        info = load_mnist(tmp_path).info
+    assert info.dataset == (
+        "official MNIST test set (verified) with Fashion-MNIST training images (clothing, not digits)"
+    )
+    assert info.kind == "other" and "MNIST (verified) from" not in info.describe()
+
+
+@pytest.mark.realdata
+def test_the_official_sets_raise_no_false_alarm():
+    for name in ("mnist-full.npz", "mnist-partial.npz"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", data.DataProblemWarning)
+            assert load_mnist(_require(SHARED_DATA / name)).info.problems == ()

@@ -200,9 +200,22 @@ def test_offline_auto_falls_back_to_the_sample_with_a_warning(no_network):
     assert not data.keras_cache_path().exists(), "no partial download may be left behind"
 
 
-def test_offline_explicit_keras_source_raises(no_network):
-    with pytest.raises(data.DownloadUnavailable):
+def test_offline_explicit_keras_source_says_what_to_do(no_network):
+    with pytest.raises(MnistDataError, match="could not be downloaded") as caught:
         load_mnist("keras")
+    text = str(caught.value)
+    assert "MNIST_PATH" in text and '"sample"' in text
+    assert isinstance(caught.value.__cause__, data.DownloadUnavailable)
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "\t"])
+def test_an_empty_source_is_refused_not_read_as_the_working_folder(tmp_path, monkeypatch, empty):
+    synthetic_idx_dir(tmp_path)  # a readable data set right where an empty path points
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MnistDataError, match="empty"):
+        load_mnist(empty)
+    with pytest.raises(MnistDataError, match="empty"):
+        data.load_path(empty)
 
 
 def test_a_download_that_fails_for_another_reason_is_not_hidden(monkeypatch):

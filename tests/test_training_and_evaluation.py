@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessons_lib import evaluation, models, training
+from lessons_lib import evaluation, models, params, training
 from lessons_lib.data import load_mnist, take_subset
 from lessons_lib.preprocess import prepare
 
@@ -23,8 +23,9 @@ PARAMS = dict(
 
 @pytest.fixture(scope="module")
 def sample():
-    (x, y), (xt, yt) = take_subset(load_mnist("sample"), 1500, seed=0)
-    return prepare(x), y, prepare(xt), yt, x
+    data = take_subset(load_mnist("sample"), 1500, seed=0)
+    (x, y), (xt, yt) = data
+    return prepare(x), y, prepare(xt), yt, data
 
 
 def test_same_seed_same_figures_twice(sample):
@@ -46,16 +47,51 @@ def test_save_and_reload_round_trip(sample, tmp_path):
     np.testing.assert_allclose(
         saved.model.predict(xt[:50], verbose=0), result.model.predict(xt[:50], verbose=0), rtol=1e-6
     )
-    model, _, how = training.load_or_train(tmp_path, raw, y, seed=1, **PARAMS)
-    assert "Loaded the model lesson 04 saved" in how
+    settings = params.TrainingSettings(seed=1, artifacts_dir=str(tmp_path), **PARAMS)
+    model, _, how = training.load_or_train(raw, settings)
+    assert "Loaded the model lesson 04 saved" in how and "right on 500 test digits" in how
 
 
-def test_load_or_train_says_it_trained(sample, tmp_path):
+def test_load_or_train_says_before_it_trains_and_how_long(sample, tmp_path, capsys):
     _, y, xt, yt, raw = sample
-    model, history, how = training.load_or_train(tmp_path / "empty", raw, y, seed=1, **PARAMS)
-    assert "No saved model" in how and "Run lesson 04" in how and len(history["loss"]) == 2
+    settings = params.TrainingSettings(
+        seed=1, shift=0, artifacts_dir=str(tmp_path / "empty"), **PARAMS
+    )
+    model, history, how = training.load_or_train(raw, settings)
+    out = capsys.readouterr().out
+    announced = out.index("is trained now: up to 2 epochs of 1,350 images, about ")
+    assert announced < out.index("training: epoch 1 of 2") < out.index("Trained: 2 epochs")
+    assert "There is no saved model" in how and "Run lesson 04" in how
+    assert len(history["loss"]) == 2
     assert (tmp_path / "empty" / training.MODEL_FILE).is_file() and "saved at" in how
     assert evaluation.evaluate(model, xt, yt)["test_accuracy"] > 0.5  # trained on prepared input
+
+
+def test_the_expected_time_comes_from_the_measured_run():
+    import json
+
+    from conftest import ROOT
+
+    run = json.loads((ROOT / "benchmarks" / "results" / "mnist-full.json").read_text())
+    dense = run["configs"]["lesson_dense"]
+    assert training.MEASURED_SECONDS == dense["train_seconds"]
+    assert training.MEASURED_EPOCHS == dense["epochs"]
+    assert training.MEASURED_WEIGHTS == dense["params"]
+    default = params.TrainingSettings()
+    two_cores = training.expected_seconds(54_000, default) / (
+        training.ONE_CORE_FACTOR if len(__import__("os").sched_getaffinity(0)) < 2 else 1
+    )
+    assert two_cores == pytest.approx(dense["train_seconds"] + training.STARTUP_SECONDS)
+
+
+def test_the_settings_object_is_the_schema():
+    fields = {f.name: f.default for f in __import__("dataclasses").fields(params.TrainingSettings)}
+    assert fields == {n: params.SPECS[n].default for n in params.TRAINING_SETTINGS}
+    lesson = {n: params.SPECS[n].default for n in params.lesson_parameters("05")}
+    lesson["learning_rate"] = 1  # an integer, as a learner may type it
+    assert params.training_settings(lesson).learning_rate == 1.0
+    with pytest.raises(params.ParameterError, match="epochs must be a positive integer"):
+        params.training_settings({**lesson, "epochs": 0})
 
 
 def test_cosine_schedule_falls_from_peak_to_floor():
