@@ -65,7 +65,12 @@ def number(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
+        n = int(x)
+        if abs(n) >= 10**308:
+            return "a number too large to hold"
+        if abs(n) >= 10**15:
+            return np.format_float_scientific(float(n), precision=3, trim="-")
+        return f"{n:,}"
     try:
         f = float(x)
     except OverflowError:
@@ -327,14 +332,19 @@ class Exercise:
             )
         return self.wrong(f"{subject} is not it.", hint=True)
 
-    def matches(self, value, right, slips: Sequence[Slip], close: Close) -> list[Slip] | None:
-        """None if ``value`` is right; else the slips whose value it is (the right answer wins)."""
+    def matches(
+        self, value, right, slips: Sequence[Slip], close: Close, slip_close: Close | None = None
+    ) -> list[Slip] | None:
+        """None if ``value`` is right; else the slips whose value it is (the right answer wins).
+
+        ``slip_close`` may be tighter than ``close``: slips of one exercise can lie close together.
+        """
         if close(value, right):
             return None
         matched = []
         for slip in slips:
             v = slip.get()
-            if v is not None and close(value, v) and not close(v, right):
+            if v is not None and (slip_close or close)(value, v) and not close(v, right):
                 matched.append(slip)
         return matched
 
@@ -349,6 +359,7 @@ class Exercise:
         close: Close | None = None,
         refusals: Sequence[Refusal] = (),
         unnamed: Callable[[float], str | None] | None = None,
+        slip_close: Close | None = None,
     ) -> CheckResult:
         """A check whose answer is one number (a count or position if ``whole``)."""
         for refusal in refusals:
@@ -358,7 +369,7 @@ class Exercise:
             value = as_whole(answer) if whole else as_real(answer)
         except Refused as why:
             return self.wrong(str(why))
-        matched = self.matches(value, right, slips, close or close_scalar())
+        matched = self.matches(value, right, slips, close or close_scalar(), slip_close)
         if matched is None:
             return self.right(ok)
         message = unnamed(value) if unnamed is not None and not matched else None

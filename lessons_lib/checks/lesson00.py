@@ -17,7 +17,7 @@ def check_pixels_per_image(answer) -> CheckResult:
         Slip(
             "28 + 28 (or 2 x 28)",
             56,
-            "the sides were added or doubled; a square of 28 rows of 28 pixels holds 28 times 28.",
+            "the sides were added or doubled; the square has 28 rows, each of 28 pixels.",
         ),
         Slip(
             "28 ^ 2 in Python",
@@ -55,11 +55,7 @@ def check_pixels_per_image(answer) -> CheckResult:
 @check(CLASSES)
 def check_num_classes(answer) -> CheckResult:
     slips = [
-        Slip(
-            "the largest digit",
-            9,
-            "9 is the largest digit, but 0 is a class too: count 0, 1, ..., 9.",
-        ),
+        Slip("the largest digit", 9, "0 is a class too: count 0, 1, ..., 9."),
         Slip("the number of pixels in an image", 784, "the classes are the digits, not pixels."),
     ]
     refusals = [

@@ -73,10 +73,10 @@ def check_most_common_digit(answer, y_train: np.ndarray) -> CheckResult:
     best = int(np.argmax(counts))
     slips = [
         Slip(
-            "np.argmax(y_train), the position of the first of the largest label",
+            "np.argmax(y_train)",
             int(np.argmax(y)),
-            "argmax of the labels themselves finds where a 9 first appears, not which digit is "
-            "commonest: count each digit first.",
+            "the position in y_train of the first of its largest labels (a 9), not a digit "
+            "that was counted. Count how often each digit appears first.",
         ),
         Slip(
             "the largest label, max(y_train)",
@@ -86,7 +86,7 @@ def check_most_common_digit(answer, y_train: np.ndarray) -> CheckResult:
         Slip(
             "how many images the commonest digit has",
             int(counts.max()),
-            "the question asks which digit it is: the position of the largest count "
+            "the question asks which digit that is, the position of the largest count "
             "(argmax, not max).",
         ),
         Slip(

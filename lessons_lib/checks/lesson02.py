@@ -45,8 +45,8 @@ def check_flatten(answer, images: np.ndarray) -> CheckResult:
         Slip(
             "a reshape to (784, n)",
             lambda: images.reshape(784, n) if images.size == 784 * n else None,
-            f"784 rows of {n} numbers mixes the images together; the image count comes first: "
-            f"({n}, 784).",
+            f"784 rows of {number(n)} numbers mixes the images together; the image count comes "
+            f"first: ({n}, 784).",
         ),
         Slip(
             "the pixels read column by column (order='F')",
@@ -77,7 +77,7 @@ def check_flatten(answer, images: np.ndarray) -> CheckResult:
     return FLATTEN.judge_array(
         answer,
         right,
-        f"shape ({number(n)}, 784), pixels in row-major order.",
+        f"shape ({n}, 784), pixels in row-major order.",
         slips,
         close=close_array(atol=0, rtol=0),
         dtype=dtype,
