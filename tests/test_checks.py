@@ -208,12 +208,7 @@ CASES = [
     ("04.best_epoch", "min(history['val_loss'])", False, "the lowest validation loss itself"),
     ("04.best_epoch", "np.argmin(history['loss']) + 1", False, "lowest training loss"),
     ("04.best_epoch", "len(history['val_loss'])", False, "last epoch"),
-    (
-        "04.best_epoch",
-        "np.argmax(history['val_accuracy']) + 1",
-        False,
-        "More than one slip",
-    ),
+    ("04.best_epoch", "np.argmax(history['val_accuracy']) + 1", False, "not the best accuracy"),
     ("04.best_epoch", "min(history['loss'])", False, "training one"),
     ("04.best_epoch", "history['val_loss']", False, "one epoch number"),
     ("04.best_epoch", "'2'", False, "leave out the quotes"),

@@ -94,12 +94,12 @@ def check_confusion_count(answer, cm: np.ndarray, true: int, predicted: int) -> 
             "rows are the true digit, columns the prediction.",
         ),
         Slip(
-            f"the whole row {true}: every test image of a {true}",
+            f"the whole row {true} (every test image of a {true})",
             int(row),
             "pick the column of the prediction in that row.",
         ),
         Slip(
-            f"the whole column {predicted}: every image read as {predicted}",
+            f"the whole column {predicted} (every image read as {predicted})",
             int(cm[:, predicted].sum()),
             "pick the row of the true digit in that column.",
         ),

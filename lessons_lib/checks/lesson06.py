@@ -135,9 +135,9 @@ def check_least_confident(answer, probs: np.ndarray) -> CheckResult:
             "the question asks which test image (its index), not what it was read as.",
         ),
         Slip(
-            "a digit, from the max down each column (axis=0)",
+            "the digit found from the max down each column (axis=0)",
             int(np.argmin(probs.max(axis=0))),
-            "the confidence of an image is the largest value in its row: along the other axis.",
+            "an image's confidence is the largest value in its row, along the other axis.",
         ),
         Slip(
             "the smallest confidence itself",
@@ -159,8 +159,7 @@ def check_least_confident(answer, probs: np.ndarray) -> CheckResult:
     return LEAST.judge_number(
         answer,
         right,
-        f"test digit {number(right)}: the network gives its top class only "
-        f"{float(confidence[right]):.1%}.",
+        f"test digit {right}: the network gives its top class only {float(confidence[right]):.1%}.",
         [s for s in slips if isinstance(s.value, int)],
         whole=True,
         refusals=refusals,
