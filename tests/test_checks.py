@@ -575,17 +575,26 @@ def test_every_blank_answer_gets_the_hint():
 
 
 def _solutions_and_hints():
-    """Each exercise's worked-solution code and its notebook Hint block, in lesson order."""
+    """Each exercise (named by the check its cell calls), its notebook Hint block (the markdown
+    before the cell) and its worked solution (the markdown after, as the runner reads it)."""
     for book in runner.lesson_notebooks():
         nb = nbformat.read(book, as_version=4)
-        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-        hints = re.findall(r"<summary>Hint</summary>\s*(.*?)\s*</details>", text, re.S)
-        solutions = runner.SOLUTION_RE.findall(text)
-        keys = [key for key, _ in checks.EXERCISES[book.name[:2]]]
-        assert len(hints) == len(solutions) == len(keys), book.name
-        yield from (
-            (f"{book.name[:2]}.{k}", h, s) for k, h, s in zip(keys, hints, solutions, strict=True)
-        )
+        hint = None
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown" and "<summary>Hint</summary>" in cell.source:
+                hint = re.search(r"<summary>Hint</summary>\s*(.*?)\s*</details>", cell.source, re.S)
+            if cell.cell_type == "code" and runner.END in cell.source:
+                name = re.search(r"checks\.(check_\w+)\(", cell.source.split(runner.END)[1])
+                exercise = getattr(checks, name.group(1)).exercise.id
+                after = next(c for c in nb.cells[i + 1 :] if c.cell_type == "markdown")
+                solution = runner.SOLUTION_RE.search(after.source)
+                assert hint is not None and solution is not None, f"{book.name} cell {i}"
+                yield exercise, hint.group(1), solution.group(1)
+                hint = None
+
+
+def test_every_exercise_has_one_hint_and_one_solution():
+    assert sorted(e for e, _, _ in _solutions_and_hints()) == sorted(checks.ALL)
 
 
 def _squash(text: str) -> str:
