@@ -118,6 +118,7 @@ CASES = [
     ("00.classes", "list(range(10))", False, "how many there are"),
     ("00.classes", "range(10)", False, "how many there are"),
     ("00.classes", "'10'", False, "leave out the quotes"),
+    ("00.classes", "28 * 28", False, "not pixels"),
     # 01.count
     ("01.count", "len(x_train)", True, "7 training images"),
     ("01.count", "x_train.shape[0]", True, "7 training images"),
@@ -127,6 +128,7 @@ CASES = [
     ("01.count", "len(x_test)", False, "the number of test images"),
     ("01.count", "len(x_train) + len(x_test)", False, "training images alone"),
     ("01.count", "'7'", False, "the text '7'"),
+    ("01.count", "28 * 28", False, "describes one image"),
     ("01.count", "np.array([7])", False, ".item()"),
     # 01.most_common
     ("01.most_common", "np.argmax(np.bincount(y_train))", True, "digit 1, with 4 images"),
@@ -152,6 +154,7 @@ CASES = [
     ("02.flatten", "x_test.reshape(len(x_test), 784).astype('float32')", False, "dtype changed"),
     ("02.flatten", "x_test.reshape(len(x_test), 28, 28, 1)", False, "expected (5, 784)"),
     ("02.flatten", "x_test.reshape(len(x_test), 784).tolist()", False, "Python list"),
+    ("02.flatten", "x_test.reshape(len(x_test), 784) / 127.5 - 1", False, "only reshape"),
     ("02.flatten", "tf.reshape(x_test, (5, 784))", False, "TensorFlow tensor"),
     # 02.normalize
     ("02.normalize", "x_test_flat.astype('float32') / 127.5 - 1", True, "-1 to 1"),
@@ -172,6 +175,10 @@ CASES = [
     ("02.normalize", "x_test_flat / 127 - 1", False, "1.008"),
     ("02.normalize", "(x_test_flat - 128) / 128", False, "wraps around"),
     ("02.normalize", "x_test / 127.5 - 1", False, "start from x_test_flat"),
+    ("02.normalize", "(x_test_flat.astype('float32') - 1) / 127.5", False, "before dividing"),
+    ("02.normalize", "(x_test_flat - 127) / 127.5", False, "3 - 127 becomes 132"),
+    ("02.normalize", "(x_test_flat - 127) / 128", False, "3 - 127 becomes 132"),
+    ("02.normalize", "(x_test_flat - 128) / 127.5", False, "3 - 128 becomes 131"),
     ("02.normalize", "x_test_flat / 100 - 1", False, "not the mapping"),
     ("02.normalize", "tf.cast(x_test_flat, 'float32') / 127.5 - 1", False, "TensorFlow tensor"),
     # 03.params
@@ -183,6 +190,7 @@ CASES = [
     ("03.params", "784 * 64 + 1", False, "each of the 64 units has its own"),
     ("03.params", "784 * 64 + 784", False, "biases belong to the units"),
     ("03.params", "64", False, "counts the units"),
+    ("03.params", "784", False, "counts the inputs"),
     ("03.params", "'50240'", False, "leave out the quotes"),
     # 03.initial_loss
     ("03.initial_loss", "-math.log(1 / 10)", True, "ln 10"),
@@ -233,6 +241,8 @@ CASES = [
     ("05.confusion", "cm[4, 4]", False, "the 4s read correctly"),
     ("05.confusion", "cm[3, 8]", False, "numbered from 0"),
     ("05.confusion", "cm[4, 9] / cm[4].sum()", False, "normalized"),
+    ("05.confusion", "100 * cm[4, 9] / cm[4].sum()", False, "percentage of 4s"),
+    ("05.confusion", "cm[9, 9]", False, "the 9s read correctly"),
     ("05.confusion", "cm[4]", False, "the answer is one number"),
     # 06.predicted_labels
     ("06.predicted_labels", "np.argmax(probs, axis=1)", True, "40 predicted digits"),
@@ -252,6 +262,13 @@ CASES = [
     ("06.least_confident", "np.argmin(probs)", False, "flattened probability table"),
     ("06.least_confident", "probs.max(axis=1).min()", False, "the smallest confidence itself"),
     ("06.least_confident", "probs.max(axis=1)", False, "one number per image"),
+    ("06.least_confident", "np.argmin(probs.max(axis=0))", False, "each column (axis=0)"),
+    (
+        "06.least_confident",
+        "np.argmax(probs[np.argmin(probs.max(axis=1))])",
+        False,
+        "not what it was read as",
+    ),
     ("06.least_confident", "'3'", False, "leave out the quotes"),
     # 07.conv_output
     ("07.conv_output", "28 - 3 + 1", True, "26 x 26"),
@@ -261,6 +278,9 @@ CASES = [
     ("07.conv_output", "28 // 3", False, "stride 1"),
     ("07.conv_output", "13", False, "before pooling"),
     ("07.conv_output", "(26, 26)", False, "that is a shape"),
+    ("07.conv_output", "26 * 26 * 32", False, "the width alone"),
+    ("07.conv_output", "28 + 3 - 1", False, "hang over the edges"),
+    ("07.conv_output", "28 - 1", False, "more than one position"),
     ("07.conv_output", "'26'", False, "leave out the quotes"),
     # 07.conv_params
     ("07.conv_params", "3 * 3 * 1 * 32 + 32", True, "= 320"),
@@ -270,6 +290,8 @@ CASES = [
     ("07.conv_params", "3 * 3 + 1", False, "there are 32 filters"),
     ("07.conv_params", "3 * 3 * 3 * 32 + 32", False, "three colour channels"),
     ("07.conv_params", "28 * 28 * 32", False, "shared across the image"),
+    ("07.conv_params", "(3 + 3) * 32 + 32", False, "3 times 3 cells"),
+    ("07.conv_params", "3 * 3", False, "each also has a bias"),
     ("07.conv_params", "26 * 26 * 32", False, "values the layer outputs"),
     ("07.conv_params", "'320'", False, "leave out the quotes"),
     # 08.batch_loss
@@ -755,3 +777,33 @@ def test_progress_is_recorded_and_a_pass_stays_a_pass():
     assert "| 00 Start here | 1 / 2 ✓ ○ |" in table
     total = sum(len(items) for items in checks.EXERCISES.values())
     assert total == 20 and f"**1 / {total}**" in table
+
+
+def test_every_named_slip_is_met_by_a_test_case(monkeypatch):
+    """Each slip a check can name is named for at least one answer in CASES (typed as a learner
+    types it), so no message goes untested."""
+    offered: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}
+    original = core.Exercise.matches
+
+    def spy(self, value, right, slips, close, slip_close=None):
+        offered.setdefault(self.id, set()).update(s.what for s in slips)
+        found = original(self, value, right, slips, close, slip_close)
+        named.setdefault(self.id, set()).update(s.what for s in found or [])
+        return found
+
+    monkeypatch.setattr(core.Exercise, "matches", spy)
+    for exercise, expression, _, _ in CASES:
+        CALLS[exercise](_answer(exercise, expression))
+    missing = {e: sorted(offered[e] - named.get(e, set())) for e in offered}
+    missing = {e: m for e, m in missing.items() if m}
+    assert not missing, "\n".join(f"{e}: {m}" for e, m in missing.items())
+
+
+def test_the_line_after_the_tape_compares_my_db_with_db():
+    right = (probs8 - np.eye(10)[y_batch]).mean(axis=0)
+    assert checks.compare_with_tape(right, db).startswith("Your my_db equals the tape's db")
+    assert "not answered yet" in checks.compare_with_tape(None, db)
+    assert "differs" in checks.compare_with_tape(-right, db)
+    assert "differs" in checks.compare_with_tape("db", db)
+    assert "differs" in checks.compare_with_tape(right[:3], db)

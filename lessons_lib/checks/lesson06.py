@@ -51,11 +51,6 @@ def check_predicted_labels(
             "those are the probabilities themselves; the label is their position: argmax, not max.",
         ),
         Slip(
-            "the argmax of the whole table, one number",
-            lambda: np.asarray(np.argmax(probs)),
-            "that is one position in the flattened table; give one label per image.",
-        ),
-        Slip(
             "the probability table itself",
             probs,
             "each image still has ten probabilities; keep the position of the largest.",
