@@ -421,3 +421,12 @@ COLOURS: list[tuple[str, str, str, str]] = [
         "predictions_with_probabilities",
     ),
 ]
+
+# Lesson 01's class balance: "close" bars (the rarest digit has at least 80% of the
+# commonest's images, checked on every run), and on full MNIST which digit is which.
+BALANCE = {"quote": "The bars are close: no digit is rare.", "rarest_share": 0.8}
+FULL_BALANCE = {
+    "quote": "In the full set, 1 is the most common and 5 the least.",
+    "most": 1,
+    "least": 5,
+}

@@ -348,3 +348,48 @@ def test_said_sentence_carries_its_figures_for_the_test():
     assert bundle["text/markdown"] == str(said)
     assert bundle[claims.SAID_MIME]["claim"] == "07.dense_vs_cnn"
     assert type(bundle[claims.SAID_MIME]["figures"]["n_test"]) is int
+
+
+@pytest.mark.notebooks
+def test_lesson_01_class_bars_are_close_as_it_says(fast_run):
+    assert flat(claims.BALANCE["quote"]) in prose("01")
+    counts = read_recorded(executed(fast_run, "01"))["class_counts"]
+    assert min(counts) >= claims.BALANCE["rarest_share"] * max(counts)
+
+
+@pytest.mark.realdata
+def test_lesson_01_names_the_commonest_and_rarest_digit_of_full_mnist(full_npz):
+    assert flat(claims.FULL_BALANCE["quote"]) in prose("01")
+    (_, y), _ = load_mnist(full_npz)
+    counts = np.bincount(y, minlength=10)
+    assert int(np.argmax(counts)) == claims.FULL_BALANCE["most"]
+    assert int(np.argmin(counts)) == claims.FULL_BALANCE["least"]
+    assert counts.min() >= claims.BALANCE["rarest_share"] * counts.max()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.floats(0.0, 1.0))
+def test_examples_to_show_are_what_lesson_06_calls_them(seed, n, wrong_share):
+    from lessons_lib import evaluation, plots
+
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(10, rng.uniform(0.05, 3)), size=n).astype(np.float32)
+    y = probs.argmax(axis=1)
+    flip = rng.random(n) < wrong_share
+    y[flip] = (y[flip] + rng.integers(1, 10, flip.sum())) % 10
+    shown = evaluation.examples_to_show(probs, y)
+    chosen = [i for group in shown.values() for i in group]
+    assert len(chosen) == len(set(chosen)) and all(len(g) <= 2 for g in shown.values())
+    top, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    assert all(right[i] for i in shown["sure"]) and all(not right[i] for i in shown["wrong"])
+    if shown["sure"]:
+        others = [top[i] for i in np.flatnonzero(right) if i not in chosen]
+        assert not others or min(top[shown["sure"]]) >= max(others)
+    if shown["unsure"]:
+        rest = [top[i] for i in range(n) if i not in chosen]
+        assert not rest or max(top[shown["unsure"]]) <= min(rest)
+    assert len(shown["wrong"]) == min(
+        2, int((~right).sum()) - len(set(shown["unsure"]) & set(np.flatnonzero(~right)))
+    )  # noqa: E501
+    figure = plots.predictions_with_probabilities(np.zeros((n, 28, 28)), probs, y, indices=shown)
+    assert len(figure.axes) == 2 * max(len(chosen), 1)
