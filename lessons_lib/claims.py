@@ -79,11 +79,16 @@ def untrained_loss(
     top_share = (counts[top[0]] + counts[top[1]]) / total if total else 0.0
     chance = 1 / classes
     if loss > ln + 0.005:
+        fav, rest = 0.46, (1 - 0.46) / (classes - 1)
+        mix = -(math.log(fav) + (classes - 1) * math.log(rest)) / classes
         loss_text = (
-            f"The loss, {loss:.3f}, is above ln {classes} = {ln:.3f}: the guesses are uneven "
-            "and uninformed, and a wrong guess made with confidence costs more than an even "
-            f"one (-ln 0.05 = {-math.log(0.05):.2f}, against -ln 0.1 = {-math.log(0.1):.2f}), "
-            f"so on average it pays more than guessing 1/{classes} for everything would."
+            f"The loss, {loss:.3f}, is above ln {classes} = {ln:.3f}. The probabilities add up "
+            "to 1, so the more an uninformed network puts on its favourite digit, the less the "
+            f"others get, and the true digit is one of the others {classes - 1} times in "
+            f"{classes}. Say it gives {fav:.2f} to its favourite and {rest:.2f} to each of the "
+            f"others: where the favourite is right the loss is -ln {fav:.2f} = "
+            f"{-math.log(fav):.2f}, everywhere else -ln {rest:.2f} = {-math.log(rest):.2f}, "
+            f"an average of {mix:.2f}, more than ln {classes}."
         )
     elif loss < ln - 0.005:
         loss_text = (
@@ -99,8 +104,8 @@ def untrained_loss(
         where = "about"
     else:
         where = "below" if accuracy < chance else "above"
-    acc_text = f"The accuracy, {accuracy:.1%}, is {where} what guessing gives ({chance:.0%})" + (
-        "." if where == "about" else ", by chance."
+    acc_text = f"The accuracy, {accuracy:.1%}, is {where} the {chance:.0%} that guessing gives" + (
+        "." if where == "about" else ": chance, not skill."
     )
     if top_share >= 0.5:
         acc_text += (
@@ -145,8 +150,13 @@ def learning_curves(
     return text
 
 
-def scaling_race(results: Mapping[str, float]) -> str:
-    """Lesson 02: the three input ranges, ranked as this run ranked them."""
+def scaling_race(results: Sequence[Sequence]) -> str:
+    """Lesson 02: the three input ranges, ranked as this run ranked them.
+
+    ``results``: ``[name, test accuracy]`` pairs in the order the lesson ran them (a list,
+    not a dict: a notebook stores JSON objects with their keys sorted).
+    """
+    results = {str(name): float(value) for name, value in results}
     order = sorted(results, key=lambda k: -results[k])
     shown = ", ".join(f"{k} {pct(results[k])}" for k in results)
     text = f"This run: {shown}. "
