@@ -248,9 +248,10 @@ def first_layer(fires: Sequence[float], shown: int, n_images: int) -> str:
         )
     return (
         f"{len(silent)} of the {n} units ({in_view} of the {min(shown, n)} above) fire on none of "
-        f"the {n_images:,} test digits: ReLU gives them 0 for every image, so they pass nothing "
-        "on and training sends them no gradient. Their weights still look like the random noise "
-        "they started as; the units that do fire learnt the patterns you see."
+        f"the {n_images:,} test digits: their ReLU gives 0 every time, so they pass nothing on. "
+        "A unit that does not fire gets no gradient, so training hardly changed these: their "
+        "weights still look like the random noise they started as. The units that do fire "
+        "learnt the patterns you see."
     )
 
 
@@ -440,3 +441,15 @@ FULL_BALANCE = {
     "most": 1,
     "least": 5,
 }
+
+# Comparisons typed in the prose without a figure: (lesson, quote, the measurement that must be
+# larger, the one it must beat), both in benchmarks/results/mnist-full.json.
+BEATS: list[tuple[str, str, str, str]] = [
+    (
+        "07",
+        "on the complete MNIST, with the defaults, that takes the test accuracy past the dense "
+        "network's",
+        "configs.lesson_cnn.test_accuracy",
+        "configs.lesson_dense.test_accuracy",
+    ),
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 import re
 
@@ -24,6 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from lessons_lib import claims, handmade, runner
 from lessons_lib.data import load_mnist
 from lessons_lib.metrics import read_recorded
@@ -397,3 +399,16 @@ def test_examples_to_show_are_what_lesson_06_calls_them(seed, n, wrong_share):
     )  # noqa: E501
     figure = plots.predictions_with_probabilities(np.zeros((n, 28, 28)), probs, y, indices=shown)
     assert len(figure.axes) == 2 * max(len(chosen), 1)
+
+
+@pytest.mark.parametrize("lesson, quote, larger, smaller", claims.BEATS, ids=lambda v: str(v)[:20])
+def test_each_comparison_in_the_prose_holds_on_full_mnist(lesson, quote, larger, smaller):
+    assert flat(quote) in prose(lesson)
+
+    def measured(path):
+        node = json.loads((ROOT / claims.FULL).read_text())
+        for part in path.split("."):
+            node = node[part]
+        return node
+
+    assert measured(larger) > measured(smaller), f"lesson {lesson} says {quote!r}"
