@@ -57,3 +57,29 @@ def compare_with_reference(metrics: dict[str, float], data_description: str) -> 
         f"{'reference project':22s}{REFERENCE['test_accuracy']:>10.2%}"
         f"{REFERENCE['test_loss']:>8.2f}  {REFERENCE['data']}"
     )
+
+
+def examples_to_show(probs: np.ndarray, y_true: np.ndarray, each: int = 2) -> dict[str, list[int]]:
+    """Test indices worth a look, ``each`` of a kind, for lesson 06's probability figure.
+
+    ``"sure"``: right readings with the highest top probability; ``"unsure"``: the readings
+    with the lowest top probability (right or wrong); ``"wrong"``: the first mistakes. An
+    index appears once; a kind with too few examples (no mistakes at all) is shorter.
+    """
+    probs = np.asarray(probs)
+    y_true = np.asarray(y_true)
+    top = probs.max(axis=1)
+    right = probs.argmax(axis=1) == y_true
+    taken: set[int] = set()
+
+    def pick(candidates) -> list[int]:
+        chosen = [int(i) for i in candidates if int(i) not in taken][:each]
+        taken.update(chosen)
+        return chosen
+
+    order = np.argsort(-top, kind="stable")
+    return {
+        "sure": pick(order[right[order]]),
+        "unsure": pick(np.argsort(top, kind="stable")),
+        "wrong": pick(np.flatnonzero(~right)),
+    }

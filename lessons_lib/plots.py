@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import style
 
@@ -85,7 +86,8 @@ def class_balance(y_train: np.ndarray, y_test: np.ndarray | None = None) -> Figu
     ax.set_xlabel("digit")
     ax.set_ylabel("number of images")
     ax.set_title("Class balance: images per digit")
-    ax.legend()
+    ax.set_ylim(0, train_counts.max() * 1.25)  # room for the legend above the tallest bar
+    ax.legend(loc="upper right", ncols=2)
     return fig
 
 
@@ -120,6 +122,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], epochs: int | None =
         ax.plot(done, values, "o-", color=style.RIGHT, label="training")
         if f"val_{metric}" in history:
             ax.plot(done, history[f"val_{metric}"], "s--", color=style.WRONG, label="validation")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"{metric.capitalize()} per epoch")
@@ -276,7 +279,8 @@ def probability_bars(
     mark = style.RIGHT_MARK if right else style.WRONG_MARK
     ax.annotate(mark, (predicted, probs[predicted]), ha="center", va="bottom", fontsize=12,
                 color=colors[predicted], fontweight="bold")  # fmt: skip
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.18)  # room above a full bar for its mark, below the title
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
     ax.set_xticks(DIGITS)
     ax.set_xlabel("digit")
     ax.set_ylabel("probability")
@@ -286,18 +290,33 @@ def probability_bars(
 
 
 def predictions_with_probabilities(
-    images: np.ndarray, probs: np.ndarray, labels: np.ndarray, n: int = 6
+    images: np.ndarray,
+    probs: np.ndarray,
+    labels: np.ndarray,
+    n: int = 6,
+    indices: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
 ) -> Figure:
-    """Rows of (digit, probability bars) for the first ``n`` images."""
-    n = min(n, len(images))
+    """Rows of (digit, probability bars): the first ``n`` images, or the given ``indices``.
+
+    ``indices`` may map a caption to indices (``evaluation.examples_to_show``): each row's
+    digit is then titled with its caption ("sure", "unsure", "wrong").
+    """
+    if indices is None:
+        rows = [("", i) for i in range(min(n, len(images)))]
+    elif isinstance(indices, Mapping):
+        rows = [(kind, int(i)) for kind, group in indices.items() for i in group]
+    else:
+        rows = [("", int(i)) for i in indices]
+    n = max(len(rows), 1)
     fig = LessonFigure(figsize=(7.5, 1.9 * n + 0.4), layout="constrained")
     axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1, 3])
-    for i in range(n):
-        img_ax, bar_ax = axes[i]
+    for (kind, i), (img_ax, bar_ax) in zip(rows, axes, strict=False):
         img_ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap="gray_r")
         img_ax.set_xticks([])
         img_ax.set_yticks([])
         img_ax.set_ylabel(f"true {labels[i]}")
+        if kind:
+            img_ax.set_title(kind, fontsize=9)
         probability_bars(probs[i], int(labels[i]), ax=bar_ax)
     fig.suptitle("Test digits and the probabilities the network gives each class")
     return fig

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,21 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("MNIST_PATH", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
     monkeypatch.setenv("LESSONS_PROGRESS", str(tmp_path_factory.mktemp("progress") / "p.json"))
+
+
+@pytest.fixture(scope="session")
+def fast_run(tmp_path_factory):
+    """The whole series, --fast, with every exercise filled by its worked solution.
+
+    One run per session, shared by tests/test_runner.py and tests/test_claims.py.
+    """
+    out = tmp_path_factory.mktemp("series")
+    result = subprocess.run(
+        [sys.executable, "-m", "lessons_lib", "run", "--fast", "--solutions", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        env={**os.environ, "MNIST_PATH": ""},
+    )
+    return out, result

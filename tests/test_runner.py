@@ -112,19 +112,7 @@ def test_fill_solutions_replaces_exactly_the_exercise_lines():
 # --------------------------------------------------------------------------- the whole series
 
 
-@pytest.fixture(scope="session")
-def fast_run(tmp_path_factory):
-    """The whole series, --fast, with every exercise filled by its worked solution."""
-    out = tmp_path_factory.mktemp("series")
-    result = subprocess.run(
-        [sys.executable, "-m", "lessons_lib", "run", "--fast", "--solutions", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=900,
-        env={**__import__("os").environ, "MNIST_PATH": ""},
-    )
-    return out, result
+# fast_run (tests/conftest.py): the whole series, --fast, every exercise filled with its solution
 
 
 @pytest.mark.notebooks
