@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-MARK = "_lessons_unfinished"  # (epochs done, epochs asked) set on a model whose fit was cut short
+MARK = "_lessons_unfinished"  # (done, asked, optimizer steps) on a model whose fit was cut short
 
 
 class TrainingUnfinished(Exception):
@@ -49,9 +49,16 @@ def epochs_done(frame) -> tuple[int, int]:
     return done, asked
 
 
+def _steps(model) -> int | None:
+    try:
+        return int(model.optimizer.iterations.numpy())
+    except Exception:
+        return None
+
+
 def mark(model, done: int, asked: int) -> None:
     """Remember on ``model`` that its last fit stopped after ``done`` of ``asked`` epochs."""
-    object.__setattr__(model, MARK, (done, asked))  # past Keras' attribute tracking
+    object.__setattr__(model, MARK, (done, asked, _steps(model)))  # past Keras' tracking
 
 
 def unfinished(model) -> tuple[int, int] | None:
@@ -62,8 +69,8 @@ def unfinished(model) -> tuple[int, int] | None:
     stopping) ended it.
     """
     marked = getattr(model, MARK, None)
-    if marked:
-        return marked
+    if marked and marked[2] == _steps(model):  # not trained any further since
+        return marked[0], marked[1]
     history = getattr(model, "history", None)
     params = getattr(history, "params", None) or {}
     epochs = getattr(history, "epoch", None)
@@ -73,11 +80,6 @@ def unfinished(model) -> tuple[int, int] | None:
     if last < asked and not getattr(model, "stop_training", False):
         return len(epochs), asked - (last - len(epochs))
     return None
-
-
-def clear(model) -> None:
-    if getattr(model, MARK, None):
-        object.__setattr__(model, MARK, None)
 
 
 def describe_interrupt(

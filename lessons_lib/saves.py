@@ -115,8 +115,12 @@ def save_trained(
     temporary file in the same folder and moved into place with ``os.replace``, so
     a save killed at any moment leaves the previous model whole, and two saves at
     once leave one complete model with its own history. A model whose loss or
-    weights are NaN or infinite is refused (TrainingDiverged). Returns the path.
+    weights are NaN or infinite is refused (TrainingDiverged), and so is one whose training
+    was interrupted (fitstate.TrainingUnfinished). Returns the path.
     """
+    from .fitstate import refuse_unfinished
+
+    refuse_unfinished(model)  # a fit cut short by Kernel > Interrupt never replaces a saved model
     _check_finite(model, history)
     folder = artifacts_dir(folder)
     _clean_stale_temporaries(folder)

@@ -80,11 +80,8 @@ def load_ipython_extension(shell) -> None:
 def install(shell=None) -> bool:
     """Put the hooks in place in this kernel (once). False outside IPython."""
     if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return False
-        shell = get_ipython()
+        ipython = sys.modules.get("IPython")  # not imported: not in IPython (and no cost)
+        shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
     if getattr(shell, "_lessons_session", False):
