@@ -25,6 +25,7 @@ runner's kernel log) when ipykernel says where that is, so nothing is lost.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sys
@@ -37,7 +38,10 @@ ABSL_NOTICE = (
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 )
 # second lines of held-back messages
-CONTINUATIONS = (b"To enable the following instructions:",)
+CONTINUATIONS = (
+    b"To enable the following instructions:",
+    b"\t [[",
+)  # cpu_feature_guard; node context
 # ERROR lines known to be harmless: (file of the log call, words of the message)
 HARMLESS_ERRORS = ((b"node_def_util.cc", b"Unknown attributes will be ignored"),)
 
@@ -87,6 +91,16 @@ class _Filter:
         self.read_fd = read_fd
         self.thread = threading.Thread(target=self._pump, name="lessons-native-log", daemon=True)
         self.thread.start()
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Put descriptor 2 back and let the thread pass on what is still in the pipe."""
+        try:
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+        os.dup2(self.show_fd, 2)  # the pipe's last write end closes: the thread reads its end
+        self.thread.join(timeout=2)
 
     def _pump(self) -> None:
         pending = b""
