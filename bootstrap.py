@@ -196,6 +196,8 @@ def ensure_venv(venv=None, locked=True, lock=LOCK):
                 ROOT,
             ]
         )
+        # the kernel hook: quiet TensorFlow logs, one-line answers after a restart or interrupt
+        run([python, "-m", "lessons_lib.session", "install"])
         with open(stamp, "w") as fh:
             fh.write(want + "\n")
     return venv

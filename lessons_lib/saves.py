@@ -192,10 +192,14 @@ def save_trained(
     a save killed at any moment leaves the previous model whole, and two saves at
     once leave one complete model with its own history. Refused, with the model saved
     before kept: NaN or infinite loss or weights (TrainingDiverged), a history of more
-    epochs than the model has made training steps (UntrainedModel). A folder that cannot
-    be written (read-only, full) raises SaveFailed, one sentence. Returns the path.
+    epochs than the model has made training steps (UntrainedModel), a fit cut short by
+    Kernel > Interrupt (fitstate.TrainingUnfinished). A folder that cannot be written
+    (read-only, full) raises SaveFailed, one sentence. Returns the path.
     """
+    from .fitstate import refuse_unfinished
+
     # Checks on what is about to be saved: each raises before anything is written.
+    refuse_unfinished(model)  # a fit cut short by Kernel > Interrupt never replaces a saved model
     _check_finite(model, history)
     _check_trained(model, history)
 

@@ -11,7 +11,10 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from . import params
+from . import (
+    models,  # noqa: F401  (importing it makes Keras' progress bar count true steps)
+    params,
+)
 from .preprocess import stratified_split
 from .saves import (  # noqa: F401  (saving and loading live in saves.py; these names stay here too)
     HISTORY_FILE,
@@ -53,6 +56,66 @@ def cosine_schedule(epochs: int, peak: float, floor: float = 0.05) -> keras.call
     return keras.callbacks.LearningRateScheduler(rate)
 
 
+def fresh_start(model: keras.Model, seed: int) -> keras.Model:
+    """``model`` itself if it was never trained; else the same network rebuilt untrained.
+
+    For a cell that trains: run again (after an interrupt, or to see it once more) it starts
+    from the same untrained weights as the first time, instead of going on from where the
+    last run stopped. The rebuilt model is ``keras.models.clone_model`` after
+    ``set_seed(seed)``, compiled as ``model`` was: with the seed ``model`` was built after,
+    its weights equal ``model``'s before any training (tests/test_session.py checks this).
+    Says so in one line when it rebuilds.
+    """
+    if int(model.optimizer.iterations.numpy()) == 0:
+        return model
+    from .fitstate import unfinished
+
+    state = unfinished(model)
+    why = f"stopped after {state[0]} of {state[1]} epochs" if state else "trained before"
+    set_seed(seed)
+    fresh = keras.models.clone_model(model)
+    fresh.compile_from_config(model.get_compile_config())
+    print(f"This model was {why}; training starts again from fresh, untrained weights.")
+    return fresh
+
+
+class RunProgress(keras.callbacks.Callback):
+    """A titled Keras progress bar over every epoch of one ``fit``.
+
+    For a cell that trains several models in a row with ``verbose=0``: each shows one line
+    with its title, the steps done of all its epochs, the time left and the loss, instead of
+    running silently.
+    """
+
+    def __init__(self, title: str):
+        super().__init__()
+        self.title = title
+        self.bar: keras.utils.Progbar | None = None
+        self.steps = 0
+        self.epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.steps = int(self.params.get("steps") or 0)
+        epochs = int(self.params.get("epochs") or 1)
+        print(f"{self.title} ({epochs} epoch{'s' if epochs != 1 else ''}):", flush=True)
+        self.bar = keras.utils.Progbar(
+            self.steps * epochs or None, unit_name="step", stateful_metrics={"loss", "epoch"}
+        )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = [("epoch", self.epoch + 1)]
+        if logs and "loss" in logs:
+            values.append(("loss", float(logs["loss"])))
+        self.bar.update(self.epoch * self.steps + batch + 1, values)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.update(self.bar.target or self.bar._seen_so_far, finalize=True)
+
+
 @dataclass
 class TrainResult:
     """A trained model, its per-epoch history and how long ``fit`` took."""
@@ -79,14 +142,17 @@ def train(
     learning_rate_peak: float | None = None,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | tuple = (),
+    progress: str | None = None,
 ) -> TrainResult:
     """Fit ``model`` on (x, y) with a stratified validation split.
 
     patience > 0 adds early stopping on validation loss (best weights restored);
     learning_rate_peak adds the cosine schedule from that rate; ``callbacks`` are added
-    after those. Returns a TrainResult.
+    after those; ``progress``, with ``verbose=0``, shows one titled bar over all epochs
+    (:class:`RunProgress`). Returns a TrainResult.
     """
-    extra, callbacks = list(callbacks), []
+    extra = list(callbacks)
+    callbacks = [RunProgress(progress)] if progress else []
     validation_data = None
     if validation_fraction > 0:
         (x, y), validation_data = stratified_split(x, y, validation_fraction, seed=seed)
@@ -131,6 +197,7 @@ def train_lesson_model(
     verbose: int | str = "auto",
     shift: int = 0,
     callbacks: list[keras.callbacks.Callback] | tuple = (),
+    progress: str | None = None,
 ) -> TrainResult:
     """Lesson 04's recipe in one call: seed, build ``dense_model``, train with the cosine schedule.
 
@@ -152,6 +219,7 @@ def train_lesson_model(
         learning_rate_peak=learning_rate,
         verbose=verbose,
         callbacks=callbacks,
+        progress=progress,
     )
     return result
 
