@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lessons_lib import widgets
+from lessons_lib import images
 from lessons_lib.widgets import DrawingError, DrawingPad, PredictionExplorer, mnist_style
 
 
@@ -158,10 +158,10 @@ def test_upload_that_is_not_an_image_gets_a_message_not_a_traceback():
 
 def test_huge_upload_gets_a_message(monkeypatch):
     pad = DrawingPad(lambda d: np.full((len(d), 10), 0.1))
-    monkeypatch.setattr(widgets, "MAX_UPLOAD_PIXELS", 100 * 100)
+    monkeypatch.setattr(images, "MAX_UPLOAD_PIXELS", 100 * 100)
     assert pad.load_upload(_png(np.zeros((200, 200), np.uint8)), "big.png") is None
     assert "200 x 200 pixels, too large" in pad.message.value
-    monkeypatch.setattr(widgets, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 10)
     assert pad.load_upload(_png(np.zeros((20, 20), np.uint8)), "big.png") is None
     assert "MB; please use an image under" in pad.message.value
 
