@@ -56,6 +56,108 @@ def probability_html(probs: np.ndarray, true_label: int | None = None) -> str:
     )
 
 
+class ExplorerError(ValueError):
+    """Input the explorer cannot show; the message says what was wrong and what to pass."""
+
+
+def _array(value, name: str, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # ragged lists, objects numpy cannot hold
+        raise ExplorerError(f"{name} is not an array ({exc}); pass {what}.") from None
+    if a.dtype.kind not in "biuf":
+        raise ExplorerError(f"{name} holds {a.dtype} values, not numbers; pass {what}.")
+    return a
+
+
+def _digits_array(value, name: str, n: int | None) -> np.ndarray:
+    what = "the (n, 28, 28) uint8 test images, as load_mnist returns them"
+    a = _array(value, name, what)
+    if a.ndim == 2 and a.shape[1] == 784:
+        a = a.reshape(-1, 28, 28)  # flattened digits: the same pixels
+    if a.ndim != 3 or a.shape[1:] != (28, 28):
+        raise ExplorerError(f"{name} has shape {a.shape}; pass {what}.")
+    if n is not None and len(a) != n:
+        raise ExplorerError(f"{name} holds {len(a)} digits but there are {n} labels; pass {what}.")
+    if not np.isfinite(a).all() or a.min(initial=0) < 0 or a.max(initial=0) > 255:
+        raise ExplorerError(f"{name} has values outside 0..255 (or NaN); pass {what}.")
+    if a.dtype.kind == "f" and a.max(initial=0) <= 1.0 and a.any():
+        raise ExplorerError(
+            f"{name} runs from 0 to 1: these look normalized; pass {what} (not the prepared input)."
+        )
+    return a.astype(np.uint8, copy=False)
+
+
+def check_explorer_inputs(images, labels, probs, maps=None, seen=None):
+    """The explorer's inputs, checked and in the shapes it uses; ExplorerError names any problem.
+
+    (images, labels, probs, maps, seen) -> (uint8 (n, 28, 28), int (n,), float32 (n, 10),
+    maps or None, uint8 (n, 28, 28)).
+    """
+    labels = _array(labels, "labels", "the (n,) true digits 0..9, e.g. y_test")
+    if labels.ndim != 1 or len(labels) == 0:
+        raise ExplorerError(
+            f"labels has shape {labels.shape}; pass the (n,) true digits 0..9, e.g. y_test "
+            "(at least one)."
+        )
+    if not np.isfinite(labels).all() or not np.isin(labels, np.arange(10)).all():
+        raise ExplorerError("labels must be whole numbers 0..9, one per test digit (y_test).")
+    n = len(labels)
+    images = _digits_array(images, "images", None)
+    probs = _array(probs, "probs", "the (n, 10) probabilities of model.predict")
+    if not (len(images) == n == len(probs)):
+        raise ExplorerError(
+            f"{len(images)} images, {n} labels and {len(probs)} probability rows: they must "
+            "match, one of each per test digit."
+        )
+    if probs.shape != (n, 10):
+        raise ExplorerError(
+            f"probs has shape {probs.shape}; pass the (n, 10) probabilities of model.predict."
+        )
+    probs = probs.astype(np.float32)
+    sums = probs.sum(axis=1)
+    if not np.isfinite(probs).all() or probs.min() < 0 or np.abs(sums - 1).max() > 0.01:
+        raise ExplorerError(
+            "each row of probs must be ten probabilities 0..1 that add up to 1 (a row adds up "
+            f"to {sums[np.argmax(np.abs(sums - 1))]:.3g}): pass model.predict's output "
+            "(softmax), not logits or labels."
+        )
+    if maps is not None:
+        if not isinstance(maps, dict) or not {"predicted", "true"} <= set(maps):
+            raise ExplorerError(
+                "maps must be the dict attribution.explorer_maps returns, with 'predicted' and "
+                "'true' maps."
+            )
+        checked = {}
+        for key in ("predicted", "true"):
+            a = _array(maps[key], f"maps[{key!r}]", "attribution.explorer_maps's output")
+            if a.shape not in ((n, 784), (n, 28, 28)) or not np.isfinite(a).all():
+                raise ExplorerError(
+                    f"maps[{key!r}] has shape {a.shape} (or NaN); pass ({n}, 784) finite "
+                    "values, as attribution.explorer_maps returns for these digits."
+                )
+            checked[key] = a
+        maps = checked
+    seen = images if seen is None else _digits_array(seen, "seen", n)
+    return images, labels.astype(int), probs, maps, seen
+
+
+def _whole(value, name: str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ExplorerError(f"{name} is {value!r}; pass {what}.")
+    return int(value)
+
+
+def _check_filter(mode, digit):
+    if not isinstance(mode, str) or mode not in FILTERS:
+        raise ExplorerError(f"unknown filter {mode!r}; choose one of {', '.join(FILTERS)}.")
+    if digit is not None:
+        digit = _whole(digit, "digit", "a digit 0..9")
+        if not 0 <= digit <= 9:
+            raise ExplorerError(f"digit is {digit}; pass a digit 0..9.")
+    return mode, digit
+
+
 class PredictionExplorer:
     """Browse test digits with their true label, prediction and probabilities.
 
@@ -76,20 +178,16 @@ class PredictionExplorer:
         ``seen``: the (n, 28, 28) digits the network saw (deskewed), drawn under the maps."""
         import ipywidgets as w
 
-        self.images = np.asarray(images)
-        self.labels = np.asarray(labels).astype(int)
-        self.probs = np.asarray(probs, dtype=np.float32)
-        if not (len(self.images) == len(self.labels) == len(self.probs)):
-            raise ValueError(
-                f"{len(self.images)} images, {len(self.labels)} labels and {len(self.probs)} "
-                "probability rows: they must match, one of each per test digit."
-            )
-        self.maps = maps
-        self.seen = self.images if seen is None else np.asarray(seen)
+        from .anywidgets import KernelLink, prepare_host
+
+        self.images, self.labels, self.probs, self.maps, self.seen = check_explorer_inputs(
+            images, labels, probs, maps, seen
+        )
         self.predicted = self.probs.argmax(axis=1)
         self.confidence = self.probs.max(axis=1)
         self.indices = np.arange(len(self.labels))
         self.last_update_ms = 0.0
+        prepare_host()
 
         self.filter = w.Dropdown(
             options=[(v, k) for k, v in FILTERS.items()],
@@ -131,6 +229,7 @@ class PredictionExplorer:
         self.next_button.on_click(lambda _: self.step(+1))
         self.widget = w.VBox(
             [
+                KernelLink(),  # says so on the page when a restart leaves this explorer dead
                 w.HBox([self.filter, self.digit, self.count]),
                 w.HBox([self.prev_button, self.slider, self.next_button]),
                 w.HBox([w.VBox([self.image, self.caption]), self.bars]),
@@ -155,6 +254,7 @@ class PredictionExplorer:
 
     def filtered_indices(self, mode: str, digit: int | None = None) -> np.ndarray:
         """Test-set positions that a filter keeps, in the order the slider walks them."""
+        mode, digit = _check_filter(mode, digit)
         if mode == "all":
             return np.arange(len(self.labels))
         if mode == "misclassified":
@@ -165,10 +265,11 @@ class PredictionExplorer:
             return np.flatnonzero(self.predicted == digit)
         if mode == "least_confident":
             return np.argsort(self.confidence, kind="stable")
-        raise ValueError(f"unknown filter {mode!r}; choose one of {', '.join(FILTERS)}.")
+        raise AssertionError(mode)  # _check_filter allows only the FILTERS
 
     def set_filter(self, mode: str, digit: int | None = None) -> None:
         """Switch the filter (and digit), keeping the widgets in step."""
+        mode, digit = _check_filter(mode, digit)
         if digit is not None:
             self.digit.value = digit
         self.filter.value = mode  # triggers _on_filter when it changes
@@ -185,6 +286,7 @@ class PredictionExplorer:
 
     def step(self, delta: int) -> None:
         """Move the slider by ``delta`` within the current filter."""
+        delta = _whole(delta, "step's delta", "a whole number of digits such as 1 or -1")
         if len(self.indices):
             self.slider.value = int(np.clip(self.slider.value + delta, 0, len(self.indices) - 1))
 
@@ -208,8 +310,14 @@ class PredictionExplorer:
         }
 
     def show(self, position: int) -> None:
+        """Show the digit at ``position`` (0 .. the filter's count - 1) of the current filter."""
         start = time.perf_counter()
         n = len(self.indices)
+        position = _whole(position, "position", f"a whole number from 0 to {max(n - 1, 0)}")
+        if not 0 <= position < max(n, 1):
+            raise ExplorerError(
+                f"position {position} is outside this filter's {n} digits; choose 0 to {max(n - 1, 0)}."
+            )
         label = FILTERS[self.filter.value].replace("...", str(self.digit.value))
         self.count.value = f"<b>{n:,}</b> digits in this filter ({html.escape(label)})"
         if n == 0:

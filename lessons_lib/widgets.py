@@ -4,7 +4,7 @@ The explorer lives in :mod:`lessons_lib.explorer`, the drawing pad in
 :mod:`lessons_lib.pad`, and reading pictures of digits in :mod:`lessons_lib.images`.
 """
 
-from .explorer import FILTERS, PredictionExplorer, probability_html
+from .explorer import FILTERS, ExplorerError, PredictionExplorer, probability_html
 from .images import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PIXELS,
@@ -23,6 +23,7 @@ __all__ = [
     "MAX_UPLOAD_PIXELS",
     "DrawingError",
     "DrawingPad",
+    "ExplorerError",
     "PredictionExplorer",
     "digit_png",
     "ink_map",

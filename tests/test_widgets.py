@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lessons_lib import images
+from lessons_lib import images, widgets
 from lessons_lib.widgets import DrawingError, DrawingPad, PredictionExplorer, mnist_style
 
 
@@ -311,3 +312,80 @@ def test_a_blot_in_a_photo_is_not_read_but_every_real_digit_is():
     for digit in digits:
         big = np.asarray(Image.fromarray(255 - digit).resize((112, 112), Image.BICUBIC))
         assert mnist_style(big).max() == 255
+
+
+# --------------------------------------------------------------------------- the explorer's API on bad input
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda e: e.set_filter("mistakes"), "unknown filter 'mistakes'; choose one of all"),
+        (lambda e: e.set_filter("true", digit=12), "digit is 12; pass a digit 0..9"),
+        (lambda e: e.set_filter("true", digit="3"), "digit is '3'"),
+        (lambda e: e.filtered_indices(None), "unknown filter None"),
+        (lambda e: e.show(-1), "position -1 is outside this filter's 50 digits; choose 0 to 49"),
+        (lambda e: e.show(50), "position 50 is outside"),
+        (lambda e: e.show(2.5), "position is 2.5; pass a whole number from 0 to 49"),
+        (lambda e: e.step("next"), "step's delta is 'next'"),
+    ],
+)
+def test_the_explorer_api_says_what_was_wrong(explorer, call, expected):
+    shown = explorer.shown()
+    with pytest.raises(widgets.ExplorerError, match=re.escape(expected)):
+        call(explorer)
+    assert explorer.shown() == shown, "a refused call changes nothing"
+
+
+def _good_inputs(n=12):
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(10), size=n).astype(np.float32)
+    return {
+        "images": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        "labels": np.arange(n) % 10,
+        "probs": probs,
+        "maps": {"predicted": rng.normal(size=(n, 784)), "true": rng.normal(size=(n, 784))},
+        "seen": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+    }
+
+
+BAD_VALUES = [
+    None,
+    "abc",
+    [],
+    [[1, 2], [3]],
+    np.zeros(0),
+    np.zeros((12,)),
+    np.zeros((12, 28)),
+    np.zeros((11, 28, 28)),
+    np.zeros((12, 10)),
+    np.full((12, 28, 28), np.nan),
+    np.full((12, 28, 28), -3.0),
+    np.full((12, 28, 28), 0.5),
+    np.full((12, 10), 1.0),
+    np.full((12, 10), np.inf),
+    np.arange(12) + 5,
+    np.array(["1"] * 12),
+    {"predicted": np.zeros((12, 784))},
+    {"predicted": np.zeros((12, 784)), "true": np.zeros((3, 784))},
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    field=st.sampled_from(["images", "labels", "probs", "maps", "seen"]),
+    bad=st.sampled_from(range(len(BAD_VALUES))),
+)
+def test_fuzz_bad_explorer_inputs_get_a_clear_error_never_a_raw_one(field, bad):
+    inputs = _good_inputs()
+    inputs[field] = BAD_VALUES[bad]
+    try:
+        explorer = PredictionExplorer(**inputs)
+    except widgets.ExplorerError as exc:
+        assert "pass" in str(exc) or "must" in str(exc), str(exc)
+        return
+    # what got through is usable: every filter and position shows without error
+    for mode in widgets.FILTERS:
+        explorer.set_filter(mode, digit=3)
+        for position in range(len(explorer.indices)):
+            explorer.show(position)
