@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 25_000_000
@@ -44,10 +44,20 @@ class DrawingError(ValueError):
     """A drawing or an uploaded file that cannot be read as a digit; the message says why."""
 
 
+def _page_under(gray: np.ndarray, alpha: np.ndarray) -> float:
+    """What a see-through page stands for: white paper, unless most of the picture is
+    see-through and what is opaque is light (white ink on nothing), then black."""
+    opaque = alpha >= 0.5
+    if opaque.mean() < 0.5 and opaque.any() and float(np.median(gray[opaque])) > 127:
+        return 0.0
+    return 255.0
+
+
 def to_grayscale(image: np.ndarray) -> np.ndarray:
     """(h, w), (h, w, 3) or (h, w, 4) array -> (h, w) float in 0..255.
 
-    Transparent pixels (a canvas's untouched background) count as white paper.
+    Transparent pixels (a canvas's untouched background) count as white paper, or as
+    black when the ink on them is light (white ink on a see-through page).
     """
     a = np.asarray(image, dtype=np.float32)
     if a.ndim == 2:
@@ -55,8 +65,8 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     elif a.ndim == 3 and a.shape[2] in (3, 4):
         gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         if a.shape[2] == 4:
-            alpha = np.clip(a[..., 3] / 255.0, 0, 1)
-            gray = alpha * gray + (1 - alpha) * 255.0
+            alpha = np.clip(np.nan_to_num(a[..., 3]) / 255.0, 0, 1)
+            gray = alpha * gray + (1 - alpha) * _page_under(gray, alpha)
     else:
         raise DrawingError(
             f"expected a grayscale, RGB or RGBA image, got an array of shape {a.shape}."
@@ -150,26 +160,83 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _as_gray(img: Image.Image) -> np.ndarray:
-    """A decoded picture in any Pillow mode -> (h, w) float 0..255, transparency as white paper."""
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
-        return np.clip(a * (255.0 / top), 0, 255).astype(np.float32)
-    if img.mode == "1":
-        img = img.convert("L")
+MAX_FRAMES = 16  # pages (TIFF) or frames (GIF, APNG, WebP) looked at for the digit
+DECODE_MAX = 1024  # every decoded frame is reduced to this longer side before anything else
+_EXIF_TURN = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def _as_gray(img: Image.Image, sixteen_bit: bool = False) -> np.ndarray:
+    """A decoded (reduced) picture in any Pillow mode -> (h, w) float 0..255.
+
+    16-bit and 32-bit integers are scaled from their range; floating point pictures
+    from 0..1 when they stay within it (a float TIFF), else from 0..255. Transparency is
+    handled by :func:`to_grayscale` (ink on a see-through page, dark or light).
+    """
+    if img.mode in (*_SIXTEEN_BIT, "I", "F"):
+        a = np.asarray(img, dtype=np.float32)
+        finite = a[np.isfinite(a)]
+        peak = float(finite.max()) if finite.size else 0.0
+        if sixteen_bit or img.mode.startswith("I;16") or peak > 255:
+            top = 65535.0
+        elif img.mode == "F" and peak <= 1.0:
+            top = 1.0
+        else:
+            top = 255.0
+        return np.clip(np.nan_to_num(a, nan=0.0) * (255.0 / top), 0, 255).astype(np.float32)
     if img.mode == "L":
         return np.asarray(img, dtype=np.float32)
     # palette, CMYK, YCbCr, LAB, HSV, premultiplied and transparent modes: Pillow's own conversion
     return to_grayscale(np.asarray(img.convert("RGBA")))
 
 
-def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
-    """Bytes of an image file -> (h, w) float 0..255 grayscale, upright.
+def _decode_reduced(img: Image.Image) -> Image.Image:
+    """Decode the current frame and shrink it to at most DECODE_MAX on its longer side at once.
 
-    The EXIF orientation a phone writes is applied; 16-bit, palette, transparent and
-    CMYK pictures are converted properly. Anything that is not a usable image, whatever
-    the decoder raises, becomes a DrawingError with a message for the learner.
+    Only Pillow's own buffer of the frame exists at full size (at most 4 bytes a pixel
+    under MAX_UPLOAD_PIXELS: 100 MB); every NumPy array is made from the reduced copy.
+    A JPEG is even decoded at a reduced scale (``draft``).
+    """
+    if img.format == "JPEG":
+        img.draft(img.mode if img.mode in ("L", "RGB") else None, (DECODE_MAX, DECODE_MAX))
+    orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
+    frame = img
+    if frame.mode in ("P", "1") or frame.mode in _SIXTEEN_BIT:
+        # reduce() cannot average palette indices or 16-bit words: convert first
+        frame = frame.convert("RGBA" if frame.mode == "P" else "L" if frame.mode == "1" else "I")
+    factor = -(-max(frame.size) // DECODE_MAX)
+    if factor > 1:
+        frame = frame.reduce(factor)
+    elif frame is img:
+        frame = img.copy()  # detach from the file, which the caller closes
+    if orientation in _EXIF_TURN:  # what a phone's EXIF tag says: turn the picture upright
+        frame = frame.transpose(_EXIF_TURN[orientation])
+    return frame
+
+
+def _has_contrast(gray: np.ndarray) -> bool:
+    low, high = np.percentile(gray, [0.5, 99.5])
+    return high - low >= MIN_CONTRAST
+
+
+def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
+    """Bytes of an image file -> (h, w) float 0..255 grayscale, upright, at most DECODE_MAX a side.
+
+    Sizes are checked from the file's header before anything is decoded: the bytes, the
+    pixels of each frame (MAX_UPLOAD_PIXELS) and the frames looked at (MAX_FRAMES). Each
+    frame is reduced as soon as it is decoded. A file of several frames or pages (TIFF,
+    GIF) gives its first one that is not blank. The EXIF orientation a phone writes is
+    applied; 16-bit, float, palette, transparent and CMYK pictures are converted properly.
+    Anything that is not a usable image, whatever the decoder raises, becomes a
+    DrawingError with a message for the learner.
     """
     if not content:
         raise DrawingError(f"{name} is empty (0 bytes).")
@@ -180,15 +247,20 @@ def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
         )
     try:
         with Image.open(io.BytesIO(content)) as img:
-            if img.width * img.height > MAX_UPLOAD_PIXELS:
-                raise DrawingError(
-                    f"{name} is {img.width} x {img.height} pixels, too large to process here; "
-                    "crop or shrink it to a few hundred pixels around the digit."
-                )
-            if img.format == "JPEG":
-                img.draft("L", (2 * WORK_SIZE, 2 * WORK_SIZE))  # decode a smaller copy: faster
-            upright = ImageOps.exif_transpose(img)
-            return _as_gray(upright)
+            first = None
+            for index in range(min(getattr(img, "n_frames", 1), MAX_FRAMES)):
+                if index:
+                    img.seek(index)
+                if img.width * img.height > MAX_UPLOAD_PIXELS:  # declared in the header
+                    raise DrawingError(
+                        f"{name} is {img.width} x {img.height} pixels, too large to process "
+                        "here; crop or shrink it to a few hundred pixels around the digit."
+                    )
+                gray = _as_gray(_decode_reduced(img), sixteen_bit=img.mode in _SIXTEEN_BIT)
+                if _has_contrast(gray):
+                    return gray
+                first = gray if first is None else first
+            return first
     except DrawingError:
         raise
     except Image.DecompressionBombError as exc:

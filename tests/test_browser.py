@@ -373,6 +373,12 @@ def _open(
     page.goto(f"{url}/{path}/notebooks/{notebook}.ipynb")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
     time.sleep(2)  # let the kernel finish starting
+    # on a loaded machine the kernel list can arrive after the notebook, and the front end
+    # then asks which kernel to start: take the notebook's own (the preselected one)
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        time.sleep(2)
     return browser, page
 
 
