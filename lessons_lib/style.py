@@ -10,3 +10,5 @@ TRUE = "#009E73"  # bluish green: the true digit, when the prediction missed it
 OTHER = "#BBBBBB"  # grey: every other digit
 RIGHT_MARK = "✓"
 WRONG_MARK = "✗"
+READING = "#333333"  # dark grey: the reading of a drawing, which has no true label
+READING_MARK = "read"  # not ✓: nobody knows yet whether a drawing's reading is right

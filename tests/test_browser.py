@@ -2,7 +2,8 @@
 
 Runs all cells, moves the explorer's slider, filters to the mistakes, draws a stroke on
 the pad, and checks that the shown prediction changes each time, with no error in the
-kernel or the browser console. Screenshots go to build/browser/.
+kernel or the browser console; the pad is drawn on in Jupyter Notebook 7 too, and a
+kernel restart must leave words on the page. Screenshots go to build/browser/.
 
 In CI (CI=true) this test fails when it cannot run; elsewhere it skips with the reason.
 """
@@ -138,8 +139,9 @@ def test_lesson_06_in_a_real_browser(lab):
     url, root = lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     console_errors: list[str] = []
+    frames: list[tuple[str, int]] = []
     with sync_playwright() as p:
-        browser, page = _open(p, url, "06_visualizing_predictions", console_errors)
+        browser, page = _open(p, url, "06_visualizing_predictions", console_errors, frames=frames)
         _run_until_recorded(page, "06")
         explorer = page.locator(".prediction-explorer")
         caption = explorer.locator(".explorer-caption")
@@ -204,9 +206,13 @@ def test_lesson_06_in_a_real_browser(lab):
         canvas = pad.locator("canvas").last
         box = canvas.bounding_box()
         assert box and box["width"] > 100
+        first_frame = len(frames)
         draw_a_one(page, box)
         prediction = pad.locator(".pad-prediction")
         expect(prediction).to_contain_text("reads 1", timeout=30_000)
+        sent = sum(1 for direction, _ in frames[first_frame:] if direction == "sent")
+        # drawn in the browser: the finished stroke is one message (ipycanvas sent one per move)
+        assert sent <= 2, f"a 21-move stroke sent {sent} messages to the kernel"
         expect(pad).to_contain_text("what it looked at")
         page.screenshot(path=str(SHOTS / "06_drawing_pad.png"))
         ratio = stroke_contrast(page, canvas, SHOTS / "06_pad_light.png")
@@ -286,16 +292,93 @@ def test_the_pad_reads_in_jupyterlab_dark(lab):
     assert ratio >= 4.5, f"in the dark theme the stroke's contrast is {ratio:.1f}:1"
 
 
-def _open(p, url: str, notebook: str, console: list | None = None):
-    """Chromium on ``notebooks/<notebook>.ipynb`` in JupyterLab, kernel started. (browser, page)."""
+def _restart_kernel(page) -> None:
+    """Kernel > Restart Kernel..., confirmed, in JupyterLab or Notebook 7."""
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.get_by_text("Restart Kernel…", exact=True).first.click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+
+
+def test_the_pad_reads_in_notebook_7_and_says_when_a_restart_disconnects_it(lab):
+    """Jupyter Notebook 7: the pad reads a drawn 1; after a kernel restart the explorer and the
+    pad say on the page that they are disconnected and what to do, and a stroke reads nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    console_errors: list[str] = []
+    with sync_playwright() as p:
+        browser, page = _open(p, url, "06_visualizing_predictions", console_errors, ui="notebook")
+        assert "/lab" not in page.url, "this is Notebook 7's own page, not JupyterLab"
+        _run_until_recorded(page, "06")
+        pad = page.locator(".drawing-pad")
+        pad.scroll_into_view_if_needed()
+        expect(pad.locator("img").first).to_be_visible()
+        canvas = pad.locator("canvas").last
+        draw_a_one(page, canvas.bounding_box())
+        prediction = pad.locator(".pad-prediction")
+        expect(prediction).to_contain_text("reads 1", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "06_pad_notebook7.png"))
+        reading = prediction.inner_text()
+
+        lost = page.locator(".kernel-lost-notice")
+        expect(lost.first).to_be_hidden()
+        _restart_kernel(page)
+        explorer = page.locator(".prediction-explorer")
+        expect(explorer.locator(".kernel-lost-notice")).to_contain_text(
+            "Disconnected", timeout=30_000
+        )
+        expect(explorer.locator(".kernel-lost-notice")).to_contain_text("this cell again")
+        expect(pad.locator(".pad-status")).to_contain_text("Disconnected")
+        expect(pad.locator(".pad-status")).to_contain_text("this cell again")
+        # a stroke after the restart: the page says why nothing is read, and nothing is
+        page.locator(".pad-clear").click()
+        draw_a_one(page, canvas.bounding_box())
+        page.wait_for_timeout(3000)
+        assert prediction.inner_text() == reading
+        pad.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "06_pad_notebook7_after_restart.png"))
+        browser.close()
+    ours = [e for e in console_errors if not any(s in e for s in IGNORED_CONSOLE)]
+    assert not ours, f"errors in the browser console: {ours}"
+
+
+def _open(
+    p,
+    url: str,
+    notebook: str,
+    console: list | None = None,
+    ui: str = "lab",
+    frames: list | None = None,
+):
+    """Chromium on ``notebooks/<notebook>.ipynb``, kernel started. (browser, page).
+
+    ``ui``: "lab" (JupyterLab) or "notebook" (Jupyter Notebook 7, served by the same server).
+    ``frames``: if given, every WebSocket frame the page sends ("sent") or gets ("received")
+    is appended to it as (direction, bytes), e.g. to count the messages of a stroke.
+    """
     browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     if console is not None:
         page.on("console", lambda m: m.type == "error" and console.append(m.text))
         page.on("pageerror", lambda e: console.append(f"page error: {e}"))
-    page.goto(f"{url}/lab/tree/notebooks/{notebook}.ipynb")
+    if frames is not None:
+
+        def watch(ws):
+            ws.on("framesent", lambda f: frames.append(("sent", len(f))))
+            ws.on("framereceived", lambda f: frames.append(("received", len(f))))
+
+        page.on("websocket", watch)
+    path = {"lab": "lab/tree", "notebook": "notebooks"}[ui]
+    page.goto(f"{url}/{path}/notebooks/{notebook}.ipynb")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
     time.sleep(2)  # let the kernel finish starting
+    # on a loaded machine the kernel list can arrive after the notebook, and the front end
+    # then asks which kernel to start: take the notebook's own (the preselected one)
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        time.sleep(2)
     return browser, page
 
 

@@ -21,7 +21,7 @@ def test_a_healthy_environment_reports_ok():
         "TensorFlow",
         "Keras",
         "widgets in JupyterLab",
-        "ipycanvas",
+        "anywidget",
         "MNIST data",
     ):
         assert item in names

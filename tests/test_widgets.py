@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from lessons_lib import widgets
+from lessons_lib import images, widgets
 from lessons_lib.widgets import DrawingError, DrawingPad, PredictionExplorer, mnist_style
 
 
@@ -95,7 +98,7 @@ def test_mismatched_inputs_are_refused():
 
 
 def canvas_drawing(top, left, height, width, size=280, rgba=True):
-    """Black ink on a transparent canvas, like ipycanvas gives: a filled rectangle 'stroke'."""
+    """Black ink on a transparent canvas, like a canvas with no page gives: a filled rectangle 'stroke'."""
     img = np.zeros((size, size, 4), np.uint8)
     img[top : top + height, left : left + width] = (0, 0, 0, 255)
     return img if rgba else img[..., :3]
@@ -158,10 +161,10 @@ def test_upload_that_is_not_an_image_gets_a_message_not_a_traceback():
 
 def test_huge_upload_gets_a_message(monkeypatch):
     pad = DrawingPad(lambda d: np.full((len(d), 10), 0.1))
-    monkeypatch.setattr(widgets, "MAX_UPLOAD_PIXELS", 100 * 100)
+    monkeypatch.setattr(images, "MAX_UPLOAD_PIXELS", 100 * 100)
     assert pad.load_upload(_png(np.zeros((200, 200), np.uint8)), "big.png") is None
     assert "200 x 200 pixels, too large" in pad.message.value
-    monkeypatch.setattr(widgets, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 10)
     assert pad.load_upload(_png(np.zeros((20, 20), np.uint8)), "big.png") is None
     assert "MB; please use an image under" in pad.message.value
 
@@ -183,3 +186,206 @@ def test_pad_predicts_an_uploaded_digit_and_an_empty_canvas_is_explained():
     assert "reads <b>7</b>" in pad.message.value and pad.preview.value
     assert pad.try_predict(np.zeros((280, 280, 4), np.uint8)) is None
     assert "empty" in pad.message.value and pad.last is None
+
+
+# --------------------------------------------------------------------------- the pad, as the browser drives it
+
+
+def _page_png(draw) -> bytes:
+    """The pad's page as the browser sends it: 280x280 RGBA PNG, white, black strokes 18 wide."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGBA", (280, 280), "white")
+    draw(ImageDraw.Draw(img))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _confident(digit: int = 1):
+    def predict(digits):
+        probs = np.full((len(digits), 10), 0.001)
+        probs[:, digit] = 0.991
+        return probs
+
+    return predict
+
+
+def _stroke(pad, png: bytes) -> None:
+    """What one finished stroke in the browser does: the page and the count, in one update."""
+    with pad.canvas.hold_sync():
+        pad.canvas.image = png
+        pad.canvas.strokes += 1
+
+
+def test_a_stroke_from_the_browser_is_read_and_answered():
+    pad = DrawingPad(_confident(1))
+    _stroke(pad, _page_png(lambda d: d.line((140, 40, 150, 240), fill="black", width=18)))
+    assert pad.last["predicted"] == 1 and "reads <b>1</b>" in pad.message.value
+    assert pad.canvas.answered == pad.canvas.strokes == 1, "the browser stops waiting"
+    _stroke(pad, b"")  # the browser's clear button: an empty page
+    assert pad.last is None and "Cleared" in pad.message.value and pad.canvas.answered == 2
+
+
+def test_before_the_first_drawing_the_previews_show_a_placeholder_not_a_broken_image():
+    pad = DrawingPad(_confident(), explain_fn=lambda d, p: (np.zeros((1, 784)), d[0]))
+    for image in (pad.preview, pad.why):
+        picture = Image.open(io.BytesIO(image.value))
+        assert picture.size == (112, 112)
+        assert 0 < np.asarray(picture.convert("L")).std(), "a drawn placeholder, not a blank"
+
+
+def test_the_reading_of_a_drawing_does_not_use_the_mark_for_right():
+    pad = DrawingPad(_confident(7))
+    paper = np.full((120, 90), 255, np.uint8)
+    paper[10:110, 40:50] = 0
+    pad.load_upload(_png(paper), "seven.png")
+    assert "reads <b>7</b>" in pad.message.value
+    assert "✓" not in pad.bars.value + pad.message.value and "✗" not in pad.bars.value
+    assert ">read<" in pad.bars.value
+
+
+def test_a_host_that_needs_a_call_gets_it_once(monkeypatch):
+    """Colab shows third-party widgets only after enable_custom_widget_manager(): the pad calls it."""
+    import sys
+    import types
+
+    from lessons_lib import anywidgets
+
+    calls = []
+    output = types.ModuleType("google.colab.output")
+    output.enable_custom_widget_manager = lambda: calls.append(1)
+    output._widgets = types.SimpleNamespace(_installed_url=None)  # what anywidget reads there
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    google = types.ModuleType("google")
+    google.colab = colab
+    for name, module in {
+        "google": google,
+        "google.colab": colab,
+        "google.colab.output": output,
+    }.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(anywidgets, "_colab_ready", False)
+    DrawingPad(_confident())
+    DrawingPad(_confident())
+    assert len(calls) >= 1 and anywidgets.prepare_host().startswith("Colab")
+    monkeypatch.setattr(anywidgets, "_colab_ready", False)
+    for name in ("google", "google.colab", "google.colab.output"):
+        monkeypatch.delitem(sys.modules, name)
+    assert anywidgets.prepare_host() == "nothing needed"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["dot", "scribble"]),
+    x=st.integers(5, 275),
+    y=st.integers(5, 275),
+    size=st.integers(1, 60),
+    seed=st.integers(0, 10**6),
+)
+def test_fuzz_a_dot_or_a_small_scribble_is_never_read_as_a_digit(kind, x, y, size, seed):
+    """Whatever the network would say (here: 99% sure), a mark that is not a digit is not read."""
+    rng = np.random.default_rng(seed)
+
+    def draw(d):
+        if kind == "dot":
+            d.ellipse((x - 9, y - 9, x + 9, y + 9), fill="black")
+        else:  # a scribble that fits in a box of `size` pixels
+            points = [(x + rng.uniform(0, size), y + rng.uniform(0, size)) for _ in range(6)]
+            d.line(points, fill="black", width=18, joint="curve")
+
+    pad = DrawingPad(_confident(8))
+    assert pad.read_drawing(_page_png(draw)) is None
+    assert pad.last is None and "⚠" in pad.message.value and "reads" not in pad.message.value
+
+
+def test_a_blot_in_a_photo_is_not_read_but_every_real_digit_is():
+    blot = np.full((200, 200), 230, np.uint8)
+    yy, xx = np.indices(blot.shape)
+    blot[(yy - 100) ** 2 + (xx - 100) ** 2 < 14**2] = 20  # a dot of ink
+    with pytest.raises(DrawingError, match="blot"):
+        mnist_style(blot)
+    from lessons_lib.data import load_mnist
+
+    digits = load_mnist("sample")[1][0]  # 1,000 real test digits, each enlarged as a photo
+    for digit in digits:
+        big = np.asarray(Image.fromarray(255 - digit).resize((112, 112), Image.BICUBIC))
+        assert mnist_style(big).max() == 255
+
+
+# --------------------------------------------------------------------------- the explorer's API on bad input
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda e: e.set_filter("mistakes"), "unknown filter 'mistakes'; choose one of all"),
+        (lambda e: e.set_filter("true", digit=12), "digit is 12; pass a digit 0..9"),
+        (lambda e: e.set_filter("true", digit="3"), "digit is '3'"),
+        (lambda e: e.filtered_indices(None), "unknown filter None"),
+        (lambda e: e.show(-1), "position -1 is outside this filter's 50 digits; choose 0 to 49"),
+        (lambda e: e.show(50), "position 50 is outside"),
+        (lambda e: e.show(2.5), "position is 2.5; pass a whole number from 0 to 49"),
+        (lambda e: e.step("next"), "step's delta is 'next'"),
+    ],
+)
+def test_the_explorer_api_says_what_was_wrong(explorer, call, expected):
+    shown = explorer.shown()
+    with pytest.raises(widgets.ExplorerError, match=re.escape(expected)):
+        call(explorer)
+    assert explorer.shown() == shown, "a refused call changes nothing"
+
+
+def _good_inputs(n=12):
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(10), size=n).astype(np.float32)
+    return {
+        "images": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        "labels": np.arange(n) % 10,
+        "probs": probs,
+        "maps": {"predicted": rng.normal(size=(n, 784)), "true": rng.normal(size=(n, 784))},
+        "seen": rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+    }
+
+
+BAD_VALUES = [
+    None,
+    "abc",
+    [],
+    [[1, 2], [3]],
+    np.zeros(0),
+    np.zeros((12,)),
+    np.zeros((12, 28)),
+    np.zeros((11, 28, 28)),
+    np.zeros((12, 10)),
+    np.full((12, 28, 28), np.nan),
+    np.full((12, 28, 28), -3.0),
+    np.full((12, 28, 28), 0.5),
+    np.full((12, 10), 1.0),
+    np.full((12, 10), np.inf),
+    np.arange(12) + 5,
+    np.array(["1"] * 12),
+    {"predicted": np.zeros((12, 784))},
+    {"predicted": np.zeros((12, 784)), "true": np.zeros((3, 784))},
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    field=st.sampled_from(["images", "labels", "probs", "maps", "seen"]),
+    bad=st.sampled_from(range(len(BAD_VALUES))),
+)
+def test_fuzz_bad_explorer_inputs_get_a_clear_error_never_a_raw_one(field, bad):
+    inputs = _good_inputs()
+    inputs[field] = BAD_VALUES[bad]
+    try:
+        explorer = PredictionExplorer(**inputs)
+    except widgets.ExplorerError as exc:
+        assert "pass" in str(exc) or "must" in str(exc), str(exc)
+        return
+    # what got through is usable: every filter and position shows without error
+    for mode in widgets.FILTERS:
+        explorer.set_filter(mode, digit=3)
+        for position in range(len(explorer.indices)):
+            explorer.show(position)
