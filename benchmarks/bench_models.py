@@ -8,12 +8,15 @@
 (c) lesson_dense: the lessons' default: deskew, flatten, [-1, 1], random shifts of up to 1
                   pixel, Dense 320 x2 with dropout 0.15, Adam + cosine decay, 18 epochs of
                   384, steps_per_execution 32: lesson 04's training
-(d) lesson_cnn:   lesson 07's convolutional network (random shifts of up to 2 pixels) with
-                  its default training: 10 epochs of 128
+(d) lesson_cnn:   lesson 07's convolutional network with its default training
+                  (models.CNN_DEFAULTS, models.CNN_TRAINING)
 
 Every config sees the same data and the same seed. train_seconds is the wall time of
-``fit`` alone; prep_seconds is the preprocessing of the training images; peak_rss_mb
-is the process's peak resident memory while that config ran (sampled every 50 ms).
+``fit`` alone and train_cpu_seconds the process's CPU time (user + system, all threads)
+over it, with the load average beside them: on a shared machine compare CPU seconds, and
+only within one run. prep_seconds is the preprocessing of the training images;
+peak_rss_mb is the process's peak resident memory while that config ran (sampled every
+50 ms). The run's JSON names the machine (``lessons_lib.machine.describe()``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -31,12 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil  # noqa: E402
 
-from lessons_lib import models, training  # noqa: E402
+from lessons_lib import machine, models, training  # noqa: E402
 from lessons_lib.data import load_mnist  # noqa: E402
 from lessons_lib.preprocess import prepare  # noqa: E402
 
 CONFIGS = ["reference", "quickstart", "lesson_dense", "lesson_cnn"]
-CNN_EPOCHS, CNN_BATCH = 10, 128  # lesson 07's defaults
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all its threads) so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 class PeakRSS:
@@ -67,6 +76,7 @@ class PeakRSS:
 def _run(name, x, y, xt, yt, seed):
     """Train and evaluate one config; return its figures."""
     training.set_seed(seed)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     if name == "reference":
         xin, xtest = prepare(x, straighten=False), prepare(xt, straighten=False)
@@ -80,38 +90,48 @@ def _run(name, x, y, xt, yt, seed):
         xin = prepare(x)
         prep = time.perf_counter() - start
         xtest = prepare(xt)
+        cpu = cpu_seconds()
         result = training.train_lesson_model(
             xin, y, seed=seed, verbose=0, **models.DENSE_DEFAULTS, **models.TRAINING_DEFAULTS
         )
+        train_cpu = cpu_seconds() - cpu
         model, train_seconds, epochs = result.model, result.seconds, result.epochs_run
     elif name == "lesson_cnn":
         xin, xtest = x[..., None], xt[..., None]  # uint8: the model rescales inside
         prep = time.perf_counter() - start
         model = models.cnn_model()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), cpu_seconds()
+        epochs_wanted = models.CNN_TRAINING["epochs"]
         history = model.fit(
             xin,
             y,
             validation_split=0.1,
-            epochs=CNN_EPOCHS,
-            batch_size=CNN_BATCH,
-            callbacks=[training.cosine_schedule(CNN_EPOCHS, 2e-3)],
+            epochs=epochs_wanted,
+            batch_size=models.CNN_TRAINING["batch_size"],
+            callbacks=[
+                training.cosine_schedule(epochs_wanted, models.CNN_DEFAULTS["learning_rate"])
+            ],
             verbose=0,
         )
         train_seconds, epochs = time.perf_counter() - t, len(history.history["loss"])
+        train_cpu = cpu_seconds() - cpu
     else:
         raise ValueError(name)
     if name in ("reference", "quickstart"):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), cpu_seconds()
         model.fit(xin, y, verbose=0, **fit)
         train_seconds, epochs = time.perf_counter() - t, fit["epochs"]
+        train_cpu = cpu_seconds() - cpu
     loss, acc = model.evaluate(xtest, yt, batch_size=1000, verbose=0)
     return {
         "test_accuracy": round(float(acc), 4),
         "test_error": round(1 - float(acc), 4),
         "test_loss": round(float(loss), 4),
         "train_seconds": round(train_seconds, 2),
+        "train_cpu_seconds": round(train_cpu, 2),
         "seconds_per_epoch": round(train_seconds / epochs, 3),
+        "cpu_seconds_per_epoch": round(train_cpu / epochs, 3),
+        "load_1min": round(load, 2),
         "epochs": epochs,
         "prep_seconds": round(prep, 2),
         "params": model.count_params(),
@@ -144,8 +164,10 @@ def main(argv=None) -> int:
     data = load_mnist(args.data)
     (x, y), (xt, yt) = data
     print(f"data: {data.info.describe()}")
+    info = machine.describe()
     print(
-        f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB; seed {args.seed}\n"
+        f"machine: {info['summary']}, {psutil.virtual_memory().total / 2**30:.0f} GB; "
+        f"seed {args.seed}\n"
     )
     _warm_up(x[:512], y[:512])
     results = {}
@@ -159,10 +181,14 @@ def main(argv=None) -> int:
             for r in results.values():
                 r[f"error_vs_{base}"] = round(r["test_error"] / results[base]["test_error"], 3)
                 r[f"time_vs_{base}"] = round(r["train_seconds"] / results[base]["train_seconds"], 3)
+                r[f"cpu_time_vs_{base}"] = round(
+                    r["train_cpu_seconds"] / results[base]["train_cpu_seconds"], 3
+                )
     cols = [
         "test_accuracy",
         "test_loss",
         "train_seconds",
+        "train_cpu_seconds",
         "seconds_per_epoch",
         "prep_seconds",
         "peak_rss_mb",
@@ -170,6 +196,7 @@ def main(argv=None) -> int:
         "time_vs_reference",
         "error_vs_quickstart",
         "time_vs_quickstart",
+        "cpu_time_vs_quickstart",
     ]
     cols = [c for c in cols if any(c in r for r in results.values())]
     print("\n| config | " + " | ".join(cols) + " |")
@@ -185,6 +212,8 @@ def main(argv=None) -> int:
                     "data": data.info.describe(),
                     "seed": args.seed,
                     "cores": os.cpu_count(),
+                    "machine": info,
+                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "configs": results,
                 },
                 indent=2,

@@ -3,7 +3,10 @@
 ``record(test_accuracy=0.98, ...)`` shows a one-line summary in the notebook and
 attaches the values as a JSON output with its own MIME type; the runner reads
 them back from the executed notebook (``read_recorded``). Every record also
-carries the kernel's peak memory so far.
+carries the kernel's peak memory so far, the CPU time it has used so far (user + system,
+all threads: on one pinned core with one TensorFlow thread, what a learner alone on that
+core waits) and the machine it ran on (``machine.describe()``), so no time is read
+without its CPU.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
+
+from . import machine
 
 MIME = "application/vnd.digit-lessons.metrics+json"
 
@@ -42,11 +48,16 @@ def _plain(value):
 
 
 def record(**values) -> dict:
-    """Show and attach ``values`` (numbers, strings, lists) plus ``peak_rss_mb``."""
+    """Show and attach ``values`` (numbers, strings, lists) plus ``peak_rss_mb``,
+    ``kernel_cpu_seconds`` and ``machine``."""
     payload = {k: _plain(v) for k, v in values.items()}
     payload["peak_rss_mb"] = peak_rss_mb()
+    payload["kernel_cpu_seconds"] = round(time.process_time(), 1)
+    payload["machine"] = machine.describe()
     json.dumps(payload)  # fail here, in the lesson, if something is not JSON
-    text = "Recorded: " + ", ".join(f"{k}={v}" for k, v in payload.items())
+    shown = {k: v for k, v in payload.items() if k != "machine"}
+    text = "Recorded: " + ", ".join(f"{k}={v}" for k, v in shown.items())
+    text += f"; on {payload['machine']['summary']}"
     try:
         from IPython.display import display
 

@@ -32,6 +32,16 @@ TRAINING_DEFAULTS = {
     "patience": 4,
     "shift": 1,
 }
+# Lesson 07's CNN and its training, chosen on validation figures with benchmarks/tune_cnn.py on
+# full MNIST, one core, one TensorFlow thread (README, "Results"; issue #19).
+CNN_DEFAULTS = {
+    "filters": 16,
+    "dense_units": 128,
+    "dropout": 0.3,
+    "learning_rate": 2e-3,
+    "shift": 2,
+}
+CNN_TRAINING = {"epochs": 4, "batch_size": 128}
 # Run this many batches per call into TensorFlow: cuts Python overhead per step
 # (measured on 2 cores: 10 epochs took 5.1 s with 1, 3.2 s with 8), same results.
 STEPS_PER_EXECUTION = 32
@@ -155,11 +165,12 @@ def quickstart_model() -> keras.Model:
 
 
 def cnn_model(
-    filters: int = 32,
-    dense_units: int = 128,
-    dropout: float = 0.3,
-    learning_rate: float = 2e-3,
-    shift: int = 2,
+    filters: int = CNN_DEFAULTS["filters"],
+    dense_units: int = CNN_DEFAULTS["dense_units"],
+    dropout: float = CNN_DEFAULTS["dropout"],
+    learning_rate: float = CNN_DEFAULTS["learning_rate"],
+    shift: int = CNN_DEFAULTS["shift"],
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> keras.Model:
     """Lesson 07's small convolutional network on raw (n, 28, 28, 1) uint8 images.
 
@@ -190,7 +201,7 @@ def cnn_model(
         ],
         name="lesson_cnn",
     )
-    return _compile(model, learning_rate, STEPS_PER_EXECUTION)
+    return _compile(model, learning_rate, steps_per_execution)
 
 
 def dense_param_count(hidden_units: int, hidden_layers: int, inputs: int = INPUT_PIXELS) -> int:
