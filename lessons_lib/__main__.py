@@ -4,6 +4,7 @@ python -m lessons_lib run [--fast] [--only 04,05] [-p NAME VALUE]... [-f params.
 python -m lessons_lib params
 python -m lessons_lib sweep 04 -p hidden_units 64,128,256 -p epochs 5
 python -m lessons_lib book
+python -m lessons_lib course FOLDER [--only 00,05] [-p NAME VALUE]... [--force]
 """
 
 from __future__ import annotations
@@ -66,7 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     book_p.add_argument("--src", type=Path, default=runner.ROOT / "build" / "notebooks")
     book_p.add_argument("--out", type=Path, default=runner.ROOT / "build" / "book")
 
+    course_p = sub.add_parser(
+        "course", help="write an nbgrader course (config + source/<lesson>/) from the lessons"
+    )
+    course_p.add_argument("folder", type=Path, help="the course folder (created if missing)")
+    course_p.add_argument("--only", help="comma-separated lesson numbers (default: all)")
+    course_p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter written into every course notebook that has it (repeatable)",
+    )
+    course_p.add_argument(
+        "--force", action="store_true", help="replace course notebooks that already exist"
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "course":
+        return _course(args)
     if args.command == "params":
         from .params import SPECS
 
@@ -115,6 +136,25 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out or runner.ROOT / "build" / "sweep",
         echo=print,
     )
+
+
+def _course(args) -> int:
+    from .course import CourseError, write_course
+
+    try:
+        books = runner.select(args.only)
+        values = runner.validate(dict(args.parameter), runner.all_parameters(books))
+        written = write_course(args.folder, books, parameters=values, force=args.force)
+    except (runner.ParameterError, CourseError, OSError) as exc:
+        for problem in getattr(exc, "problems", None) or [str(exc)]:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    root = args.folder.expanduser().resolve()
+    print(f"course: {root / 'nbgrader_config.py'}")
+    for path in written:
+        print(f"  {path.relative_to(root)}")
+    print(f"next: cd {root} && nbgrader generate_assignment {written[0].parent.name}")
+    return 0
 
 
 if __name__ == "__main__":
