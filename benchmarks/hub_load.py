@@ -131,7 +131,7 @@ class Hub:
             "OMP_NUM_THREADS": str(threads),
             "PATH": os.environ["PATH"],
         }
-        for name in ("JUPYTER_PATH", "KERAS_HOME"):
+        for name in ("JUPYTER_PATH",):
             if os.environ.get(name):
                 env[name] = os.environ[name]
         (workdir / "jupyterhub_config.py").write_text(
