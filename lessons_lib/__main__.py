@@ -5,6 +5,7 @@ python -m lessons_lib params
 python -m lessons_lib sweep 04 -p hidden_units 64,128,256 -p epochs 5
 python -m lessons_lib book
 python -m lessons_lib init FOLDER      (copy the nine lessons into FOLDER, e.g. course)
+python -m lessons_lib course FOLDER [--only 00,05] [-p NAME VALUE]... [--force]   (nbgrader)
 
 Each subcommand is one entry in ``COMMANDS``: its help line, a function adding its
 arguments and a function running it (returning the exit code). Bad input of any kind
@@ -188,6 +189,43 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- course
+
+
+def _course_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", type=Path, help="the course folder (created if missing)")
+    p.add_argument("--only", help="comma-separated lesson numbers (default: all)")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter written into every course notebook that has it (repeatable)",
+    )
+    p.add_argument("--force", action="store_true", help="replace course notebooks that exist")
+
+
+def _course(args: argparse.Namespace) -> int:
+    from .course import CourseError, write_course
+
+    try:
+        books = runner.select(args.only)
+        values = runner.validate(dict(args.parameter), runner.all_parameters(books))
+        written = write_course(args.folder, books, parameters=values, force=args.force)
+    except (runner.ParameterError, CourseError, OSError) as exc:
+        for problem in getattr(exc, "problems", None) or [str(exc)]:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    root = args.folder.expanduser().resolve()
+    print(f"course: {root / 'nbgrader_config.py'}")
+    for path in written:
+        print(f"  {path.relative_to(root)}")
+    print(f"next: cd {root} && nbgrader generate_assignment {written[0].parent.name}")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command("execute the notebooks in order into build/run/", _run_arguments, _run),
     "params": Command(
@@ -196,6 +234,11 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command("run one lesson for every combination of values", _sweep_arguments, _sweep),
     "book": Command("render executed notebooks as a static HTML site", _book_arguments, _book),
     "init": Command("copy the nine lessons into a course folder", _init_arguments, _init),
+    "course": Command(
+        "write an nbgrader course (config + source/<lesson>/) from the lessons",
+        _course_arguments,
+        _course,
+    ),
 }
 
 
