@@ -454,3 +454,28 @@ def test_interrupting_fit_says_where_it_stopped_and_the_save_is_refused(hooked_k
     assert status == "ok" and f"stopped after {done} of 60 epochs; training starts again" in _text(
         outputs
     )
+
+
+def test_the_wheel_installs_the_kernel_config_into_the_environment(tmp_path):
+    """A wheel install (Colab, a course folder) gets {prefix}/etc/ipython/... as data."""
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    wheel = next(tmp_path.glob("lessons_lib-*.whl"))
+    member = f"lessons_lib-0.1.0.data/data/etc/ipython/{session.CONFIG_NAME}"
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = json.loads(zf.read(member))
+    written = json.loads(session.install_config(tmp_path / "prefix").read_text())
+    assert shipped == written == {"InteractiveShellApp": {"extensions": [session.EXTENSION]}}
+    # installing again keeps whatever else the environment's config holds
+    path = session.config_file(tmp_path / "prefix")
+    path.write_text(json.dumps({"InteractiveShellApp": {"extensions": ["other"]}, "X": {"y": 1}}))
+    again = json.loads(session.install_config(tmp_path / "prefix").read_text())
+    assert again == {
+        "InteractiveShellApp": {"extensions": ["other", session.EXTENSION]},
+        "X": {"y": 1},
+    }
