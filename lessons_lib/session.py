@@ -102,7 +102,11 @@ def _on_exception(shell, etype, value, tb, tb_offset=None):
     line = None
     try:
         cell = _current_cell(shell)
-        if issubclass(etype, NameError) and _raised_in_cell(tb, shell):
+        if (
+            issubclass(etype, NameError)
+            and not issubclass(etype, UnboundLocalError)  # a local in the learner's function
+            and _raised_in_cell(tb, shell)
+        ):
             line = name_hint(getattr(value, "name", None), cell, _session_notebook(shell))
         elif issubclass(etype, KeyboardInterrupt):
             from .fitstate import describe_interrupt

@@ -99,16 +99,14 @@ class RunProgress(keras.callbacks.Callback):
         epochs = int(self.params.get("epochs") or 1)
         print(f"{self.title} ({epochs} epoch{'s' if epochs != 1 else ''}):", flush=True)
         self.bar = keras.utils.Progbar(
-            self.steps * epochs or None, unit_name="step", stateful_metrics={"loss", "epoch"}
+            self.steps * epochs or None, unit_name="step", stateful_metrics={"loss"}
         )
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        values = [("epoch", self.epoch + 1)]
-        if logs and "loss" in logs:
-            values.append(("loss", float(logs["loss"])))
+        values = [("loss", float(logs["loss"]))] if logs and "loss" in logs else []
         self.bar.update(self.epoch * self.steps + batch + 1, values)
 
     def on_train_end(self, logs=None):

@@ -372,6 +372,7 @@ def test_sweep_kernels_share_the_cores_and_the_caps_are_recorded(tmp_path, monke
         assert row["threads"] == {
             "parallel_kernels": 2,
             "cores": runner.sweeps.usable_cores(),
+            "where": "this machine",
             **caps,
         }
         executed = nbformat.read(row["output"], as_version=4)
@@ -402,3 +403,33 @@ def test_one_configuration_runs_through_the_seam_another_executor_would_use(tmp_
 
     outcome = runner.run_configuration(pickle.loads(pickle.dumps(config)))
     assert outcome.status == "ok" and outcome.metrics["x"] == 7
+
+
+@pytest.mark.notebooks
+def test_no_lesson_shows_a_tensorflow_log_line_or_an_overshooting_bar(fast_run):
+    """Every output of every executed lesson: no line from TensorFlow's C++ or absl logging
+    (issue #15: E0000 ... use_unbounded_threadpool, absl::InitializeLog, cpu_feature_guard),
+    and no progress bar past its total (the "160/141" of steps_per_execution)."""
+    import re
+
+    from lessons_lib import nativelog
+
+    noise = re.compile(
+        rb"(?m)^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]|absl::InitializeLog|"
+        rb"cpu_feature_guard|oneDNN custom operations|^WARNING:absl:"
+    )
+    bar = re.compile(r"(\d+)/(\d+)\x1b\[0m \x1b\[32m")
+    out, _ = fast_run
+    scanned = 0
+    for book in runner.lesson_notebooks():
+        nb = nbformat.read(out / "notebooks" / book.name, as_version=4)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") + "\n".join(output.get("traceback", []))
+                scanned += 1
+                found = noise.search(text.encode())
+                assert not found, f"{book.name}: {text[:300]}"
+                assert not nativelog.LOG_LINE.search(text.encode())
+                for done, total in bar.findall(text):
+                    assert int(done) <= int(total), f"{book.name}: a bar reads {done}/{total}"
+    assert scanned > 50
