@@ -70,10 +70,7 @@ def _raw_parameters(args: argparse.Namespace) -> dict:
 # --------------------------------------------------------------------------- run
 
 
-def _run_arguments(p: argparse.ArgumentParser) -> None:
-    _common_arguments(p, runner.DEFAULT_OUT)
-    p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
-    p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
+def _time_limit_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--time-limit",
         default=str(runner.DEFAULT_TIME_LIMIT),
@@ -81,6 +78,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         help=f"stop a notebook that runs longer than this (default {runner.DEFAULT_TIME_LIMIT} s; "
         "none for no limit)",
     )
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    _common_arguments(p, runner.DEFAULT_OUT)
+    p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
+    p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
+    _time_limit_argument(p)
     p.add_argument(
         "--solutions",
         action="store_true",
@@ -127,6 +131,7 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lesson", help="lesson number, e.g. 04")
     _common_arguments(p, runner.ROOT / "build" / "sweep")
     p.add_argument("--jobs", help="parallel processes (default: the core count)")
+    _time_limit_argument(p)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -134,7 +139,15 @@ def _sweep(args: argparse.Namespace) -> int:
         raw = _raw_parameters(args)
     except ParameterError as exc:
         return _fail(exc.problems)
-    return runner.sweep(args.lesson, raw, fast=args.fast, jobs=args.jobs, out=args.out, echo=print)
+    return runner.sweep(
+        args.lesson,
+        raw,
+        fast=args.fast,
+        jobs=args.jobs,
+        out=args.out,
+        echo=print,
+        time_limit=args.time_limit,
+    )
 
 
 # --------------------------------------------------------------------------- book

@@ -24,7 +24,7 @@ from ..params import ParameterError
 from . import folders
 from .execute import DEFAULT_TIME_LIMIT, Outcome, execute, kernel_environment
 from .lessons import NOTEBOOKS, ROOT, select
-from .parameters import FAST, check_jobs, notebook_parameters, validate
+from .parameters import FAST, check_jobs, check_time_limit, notebook_parameters, validate
 from .reports import SWEEP_METRICS, sweep_table
 
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
@@ -76,6 +76,7 @@ def sweep(
     out: Path = ROOT / "build" / "sweep",
     folder: Path = NOTEBOOKS,
     echo=print,
+    time_limit: float | str | None = DEFAULT_TIME_LIMIT,
 ) -> int:
     """Run one lesson for every combination of comma-separated values, in parallel processes."""
     problems: list[str] = []
@@ -100,8 +101,9 @@ def sweep(
     except ParameterError as exc:
         problems += exc.problems
     jobs, problem = check_jobs(jobs)
+    limit, limit_problem = check_time_limit(time_limit)
     target, out_problem = folders.check_out(out, folder, example="build/sweep-2")
-    problems += [p for p in (problem, out_problem) if p]
+    problems += [p for p in (problem, limit_problem, out_problem) if p]
     if not problems:
         explicit = [c for c in combos if "artifacts_dir" in c]
         found = (
@@ -130,7 +132,7 @@ def sweep(
         tag = "-".join(f"{name}={combo[name]}" for name in swept) or "default"
         combo.setdefault("artifacts_dir", str(target / f"artifacts-{k}"))
         output = target / f"{book.stem}-{tag}.ipynb"
-        tasks.append(Configuration(str(book), str(output), combo, environment))
+        tasks.append(Configuration(str(book), str(output), combo, environment, limit))
     caps_text = ", ".join(f"{name}={value}" for name, value in caps.items())
     echo(
         f"Sweeping {book.name}: {len(tasks)} configuration(s), {workers} in parallel on "
