@@ -72,10 +72,7 @@ def _raw_parameters(args: argparse.Namespace) -> dict:
 # --------------------------------------------------------------------------- run
 
 
-def _run_arguments(p: argparse.ArgumentParser) -> None:
-    _common_arguments(p, runner.DEFAULT_OUT)
-    p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
-    p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
+def _time_limit_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--time-limit",
         default=str(runner.DEFAULT_TIME_LIMIT),
@@ -83,6 +80,13 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
         help=f"stop a notebook that runs longer than this (default {runner.DEFAULT_TIME_LIMIT} s; "
         "none for no limit)",
     )
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    _common_arguments(p, runner.DEFAULT_OUT)
+    p.add_argument("-f", "--parameters-file", help="YAML file of NAME: VALUE parameters")
+    p.add_argument("--only", help="comma-separated lesson numbers, e.g. 04,05")
+    _time_limit_argument(p)
     p.add_argument(
         "--solutions",
         action="store_true",
@@ -129,6 +133,7 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lesson", help="lesson number, e.g. 04")
     _common_arguments(p, runner.ROOT / "build" / "sweep")
     p.add_argument("--jobs", help="parallel kernels (default: the core count)")
+    _time_limit_argument(p)
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -150,6 +155,7 @@ def _sweep(args: argparse.Namespace) -> int:
         out=args.out,
         echo=print,
         scheduler=args.scheduler,
+        time_limit=args.time_limit,
     )
 
 

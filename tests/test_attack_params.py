@@ -331,6 +331,7 @@ CLI_CASES = [
     ),
     (["sweep", "04", "-p", "epochs", "1", "--jobs", "-3"], "--jobs must be a whole number"),
     (["sweep", "04", "-p", "epochs", "1", "--jobs", "two"], "got 'two'"),
+    (["sweep", "04", "-p", "epochs", "1", "--time-limit", "nan"], "--time-limit must be"),
     (["run", "-p", "epochs", "3", "-p", "epochs", "5"], "-p 'epochs' is given twice ('3' and '5')"),
     (["run", "-p", "data_source", f"/tmp/{LONG}.npz"], "cannot be used as a path: File name too"),
     (["run", "-p", "data_source", f"{LONG}/{LONG}"], "cannot be used as a path: File name too"),

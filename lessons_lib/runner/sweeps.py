@@ -31,7 +31,7 @@ from ..params import ParameterError
 from . import folders
 from .execute import DEFAULT_TIME_LIMIT, Outcome, execute, kernel_environment
 from .lessons import NOTEBOOKS, ROOT, select
-from .parameters import FAST, check_jobs, notebook_parameters, validate
+from .parameters import FAST, check_jobs, check_time_limit, notebook_parameters, validate
 from .reports import SWEEP_METRICS, sweep_table
 
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
@@ -137,6 +137,7 @@ def sweep(
     echo=print,
     scheduler: str | None = None,
     pool: bool = False,
+    time_limit: float | str | None = DEFAULT_TIME_LIMIT,
 ) -> int:
     """Run one lesson for every combination of comma-separated values, in parallel: on the
     Dask cluster at ``scheduler``, else on this machine."""
@@ -162,8 +163,9 @@ def sweep(
     except ParameterError as exc:
         problems += exc.problems
     jobs, problem = check_jobs(jobs)
+    limit, limit_problem = check_time_limit(time_limit)
     target, out_problem = folders.check_out(out, folder, example="build/sweep-2")
-    problems += [p for p in (problem, out_problem) if p]
+    problems += [p for p in (problem, limit_problem, out_problem) if p]
     if not problems:
         explicit = [c for c in combos if "artifacts_dir" in c]
         found = (
@@ -192,7 +194,7 @@ def sweep(
         tag = "-".join(f"{name}={combo[name]}" for name in swept) or "default"
         combo.setdefault("artifacts_dir", str(target / f"artifacts-{k}"))
         output = target / f"{book.stem}-{tag}.ipynb"
-        tasks.append(Configuration(str(book), str(output), combo, environment))
+        tasks.append(Configuration(str(book), str(output), combo, environment, limit))
     caps_text = ", ".join(f"{name}={value}" for name, value in caps.items())
     echo(
         f"Sweeping {book.name}: {len(tasks)} configuration(s), {workers} in parallel on "
