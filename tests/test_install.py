@@ -291,9 +291,7 @@ def test_the_wheel_runs_lessons_01_and_06_in_the_course_folder_init_made(outside
     assert first.returncode == 0, first.stderr[-2000:]
     assert _recorded(tmp_path / "01.ipynb")[-1]["n_train"] == 4000
     # 06 finds no saved model in the course folder, trains one (one epoch) and explains it
-    sixth = _papermill(
-        venvs["with_wheel"], course, LESSONS[6], tmp_path / "06.ipynb", "epochs", "1"
-    )
+    sixth = _papermill(venvs["with_wheel"], course, LESSONS[6], tmp_path / "06.ipynb", epochs=1)
     assert sixth.returncode == 0, sixth.stderr[-2000:]
     assert list((course / "artifacts").glob("*.keras")), "the model is saved in the course folder"
     nb = nbformat.read(tmp_path / "06.ipynb", as_version=4)
