@@ -373,10 +373,10 @@ def test_lesson_01_names_the_commonest_and_rarest_digit_of_full_mnist(full_npz):
     assert counts.min() >= claims.BALANCE["rarest_share"] * counts.max()
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.floats(0.0, 1.0))
 def test_examples_to_show_are_what_lesson_06_calls_them(seed, n, wrong_share):
-    from lessons_lib import evaluation, plots
+    from lessons_lib import evaluation
 
     rng = np.random.default_rng(seed)
     probs = rng.dirichlet(np.full(10, rng.uniform(0.05, 3)), size=n).astype(np.float32)
@@ -397,8 +397,6 @@ def test_examples_to_show_are_what_lesson_06_calls_them(seed, n, wrong_share):
     assert len(shown["wrong"]) == min(
         2, int((~right).sum()) - len(set(shown["unsure"]) & set(np.flatnonzero(~right)))
     )  # noqa: E501
-    figure = plots.predictions_with_probabilities(np.zeros((n, 28, 28)), probs, y, indices=shown)
-    assert len(figure.axes) == 2 * max(len(chosen), 1)
 
 
 @pytest.mark.parametrize("lesson, quote, larger, smaller", claims.BEATS, ids=lambda v: str(v)[:20])
@@ -412,3 +410,16 @@ def test_each_comparison_in_the_prose_holds_on_full_mnist(lesson, quote, larger,
         return node
 
     assert measured(larger) > measured(smaller), f"lesson {lesson} says {quote!r}"
+
+
+def test_the_probability_figure_draws_one_row_per_chosen_example():
+    from lessons_lib import evaluation, plots
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(10, 0.3), size=50).astype(np.float32)
+    y = probs.argmax(axis=1)
+    y[:5] = (y[:5] + 1) % 10  # five mistakes
+    shown = evaluation.examples_to_show(probs, y)
+    figure = plots.predictions_with_probabilities(np.zeros((50, 28, 28)), probs, y, indices=shown)
+    titles = [ax.get_title() for ax in figure.axes[::2]]
+    assert titles == ["sure", "sure", "unsure", "unsure", "wrong", "wrong"]
