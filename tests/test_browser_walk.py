@@ -101,6 +101,7 @@ def walk_lab(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
          "--ip=127.0.0.1", "--IdentityProvider.token=", "--allow-root", "--ServerApp.password=",
+         "--ServerApp.disable_check_xsrf=True",  # the test shuts kernels down through the API
          f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
@@ -162,15 +163,18 @@ def test_all_nine_lessons_as_a_learner(walk_lab):
         for book in runner.lesson_notebooks():
             lesson = book.name[:2]
             browser, page = _open(p, url, book.stem, console)
-            _run_all(page)
-            expect(
-                page.locator(".jp-OutputArea-output", has_text=f"Recorded: lesson={lesson}")
-            ).to_be_visible(timeout=300_000)
-            _learner_sees_nothing_broken(book.name, _outputs(page))
-            if lesson == "04":
-                _restart_then_a_later_cell(page, root)
-                _interrupt_while_training(page, root)
-            page.screenshot(path=str(SHOTS / f"walk_{lesson}.png"))
+            try:
+                _run_all(page)
+                expect(
+                    page.locator(".jp-OutputArea-output", has_text=f"Recorded: lesson={lesson}")
+                ).to_be_visible(timeout=300_000)
+                _learner_sees_nothing_broken(book.name, _outputs(page))
+                if lesson == "04":
+                    _restart_then_a_later_cell(page, root)
+                    _interrupt_while_training(page, root)
+            finally:  # what the learner saw, and the server's log, kept for a failure too
+                page.screenshot(path=str(SHOTS / f"walk_{lesson}.png"), full_page=True)
+                (SHOTS / "walk_lab.log").write_bytes((root / "lab.log").read_bytes())
             browser.close()
             _shut_down_kernels(url)
     ours = [e for e in console if not any(s in e for s in IGNORED_CONSOLE)]
