@@ -92,7 +92,7 @@ _CANVAS_ESM = (
     + """
 function render({ model, el }) {
   const size = model.get("size");
-  const wrap = document.createElement("div");
+  const wrap = document.createElement("div"); // the page and, over its foot, the notice
   wrap.className = "pad-canvas-wrap";
   wrap.style.cssText = `position:relative;width:${size + 4}px`;
   const canvas = document.createElement("canvas");
@@ -112,8 +112,8 @@ function render({ model, el }) {
   clear.className = "pad-clear jupyter-widgets jupyter-button widget-button";
   clear.textContent = "clear";
   clear.style.marginTop = "4px";
-  wrap.append(canvas, notice, clear);
-  el.appendChild(wrap);
+  wrap.append(canvas, notice);
+  el.append(wrap, clear);
 
   let last = null; // the previous point of the stroke being drawn, null between strokes
   let lost = false;

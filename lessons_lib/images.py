@@ -78,7 +78,7 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     return gray
 
 
-WORK_SIZE = 256  # photos are shrunk to this (longer side) before the background is estimated
+WORK_SIZE = 1024  # photos are shrunk to this (longer side) before the background is estimated
 # Ink over the 20x20 box a digit is scaled into: MNIST's test digits reach 0.50 (99th
 # percentile), 0.58 (99.9th), 0.64 at most; a filled dot reaches 0.78.
 MAX_FILL = 0.68
@@ -100,29 +100,98 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     The paper is told from the ink by which side of the typical (median) pixel the
     extremes lie on, so a dim photo or grey paper works. The paper's own brightness
     is then estimated pixel by pixel with a grey closing (an opening for light ink)
-    wider than a stroke: slow changes such as a shadow at the edge belong to the
-    paper, thin strokes do not. What is left is stretched so the strongest ink is 255.
+    wider than a stroke: slow changes such as a soft shadow belong to the paper, thin
+    strokes do not. Ruled lines (ink that runs across half the picture) are taken off,
+    and so is what hugs an edge of the picture along most of it (a table or a shadow
+    beyond the paper's edge). What is left is stretched so the strongest ink is 255.
     """
     from scipy import ndimage
 
     gray = _shrink(to_grayscale(image))
     k = max(3, (max(gray.shape) // 5) | 1)
-    gray = ndimage.gaussian_filter(gray, sigma=max(0.7, k / 50))  # sensor noise and JPEG blocks
+    # sensor noise and JPEG blocks; no wider, or a small digit loses its loops
+    gray = ndimage.gaussian_filter(gray, sigma=0.7)
     bg = float(np.median(gray))
     low, high = np.percentile(gray, [0.5, 99.5])
     if (bg - low) >= (high - bg):  # the extremes lie below the paper: dark ink
         ink = ndimage.grey_closing(gray, size=(k, k), mode="nearest") - gray
     else:
         ink = gray - ndimage.grey_opening(gray, size=(k, k), mode="nearest")
-    ink = np.clip(ink, 0, None)
-    top = float(np.percentile(ink, 99.9))
+    ink = _without_ruled_lines(np.clip(ink, 0, None))
     # the paper's own wobble: most pixels are paper, so the median and its spread measure it
     typical = float(np.median(ink))
     spread = 1.4826 * float(np.median(np.abs(ink - typical)))
+    top = float(ink.max())  # a small digit in a large photo is far fewer than 0.1% of it
     floor = max(0.2 * top, typical + 5 * spread)
     if top < MIN_CONTRAST or top - floor < MIN_CONTRAST / 2:
         raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
-    return np.clip((ink - floor) / (top - floor), 0, 1) * 255.0
+    ink = _without_edge_bands(np.clip((ink - floor) / (top - floor), 0, 1))
+    top = float(ink.max())
+    if top <= 0.1:
+        raise DrawingError("the image is empty: draw a digit (or upload a picture of one) first.")
+    return np.clip(ink / top, 0, 1) * 255.0
+
+
+def _without_ruled_lines(ink: np.ndarray) -> np.ndarray:
+    """Take off ink that runs straight across at least half the picture: a ruled line.
+
+    A grey opening with a horizontal (then vertical) segment half the picture long keeps
+    only such runs; a digit's longest stroke is shorter. A slight tilt is allowed for by
+    first widening the runs by a few pixels across their direction.
+    """
+    from scipy import ndimage
+
+    h, w = ink.shape
+    across = max(3, round(max(h, w) / 100)) | 1
+    rows = ndimage.grey_opening(
+        ndimage.grey_dilation(ink, size=(across, 1)), size=(1, max(3, w // 2))
+    )
+    cols = ndimage.grey_opening(
+        ndimage.grey_dilation(ink, size=(1, across)), size=(max(3, h // 2), 1)
+    )
+    return np.clip(ink - np.maximum(rows, cols), 0, None)
+
+
+EDGE_BAND = 0.25  # a mark lying wholly within this share of the picture from one edge ...
+EDGE_SPAN = 0.5  # ... and running along more than this share of that edge is not the digit
+
+
+def _without_edge_bands(ink: np.ndarray) -> np.ndarray:
+    """Drop what is not the digit: marks that hug one edge along most of it (a table, a
+    shadow or the paper's edge), small marks cut by the picture's border or far from the
+    largest mark, and specks."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(ink > 0.1, structure=np.ones((3, 3)))  # as mnist_style crops
+    if count == 0:
+        return ink
+    h, w = ink.shape
+    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    biggest = float(mass.max())
+    keep = ink.copy()
+    boxes = ndimage.find_objects(labels)
+    main_rows, main_cols = boxes[int(np.argmax(mass))]
+    for index, box in enumerate(boxes, start=1):
+        rows, cols = box
+        gap = max(
+            main_rows.start - rows.stop,
+            rows.start - main_rows.stop,
+            main_cols.start - cols.stop,
+            cols.start - main_cols.stop,
+        )
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        near_side = (
+            cols.stop <= w * EDGE_BAND or cols.start >= w * (1 - EDGE_BAND)
+        ) and height > h * EDGE_SPAN
+        near_end = (
+            rows.stop <= h * EDGE_BAND or rows.start >= h * (1 - EDGE_BAND)
+        ) and width > w * EDGE_SPAN
+        on_border = rows.start == 0 or cols.start == 0 or rows.stop == h or cols.stop == w
+        share = mass[index - 1] / biggest
+        stray = share < 0.3 and (on_border or gap > 0.1 * max(h, w))  # a mark off on its own
+        if near_side or near_end or stray or share < 0.03:
+            keep[box][labels[box] == index] = 0.0
+    return keep
 
 
 def mnist_style(image: np.ndarray) -> np.ndarray:
@@ -174,18 +243,18 @@ _EXIF_TURN = {
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 
 
-def _as_gray(img: Image.Image, sixteen_bit: bool = False) -> np.ndarray:
+def _as_gray(img: Image.Image) -> np.ndarray:
     """A decoded (reduced) picture in any Pillow mode -> (h, w) float 0..255.
 
-    16-bit and 32-bit integers are scaled from their range; floating point pictures
-    from 0..1 when they stay within it (a float TIFF), else from 0..255. Transparency is
+    Integers above 255 are taken as 16-bit (0..65535); floating point pictures are
+    scaled from 0..1 when they stay within it (a float TIFF), else from 0..255. Transparency is
     handled by :func:`to_grayscale` (ink on a see-through page, dark or light).
     """
     if img.mode in (*_SIXTEEN_BIT, "I", "F"):
         a = np.asarray(img, dtype=np.float32)
         finite = a[np.isfinite(a)]
         peak = float(finite.max()) if finite.size else 0.0
-        if sixteen_bit or img.mode.startswith("I;16") or peak > 255:
+        if peak > 255:  # 16-bit (or wider) values: a scanner's 0..65535
             top = 65535.0
         elif img.mode == "F" and peak <= 1.0:
             top = 1.0
@@ -256,7 +325,7 @@ def read_upload(content: bytes, name: str = "upload") -> np.ndarray:
                         f"{name} is {img.width} x {img.height} pixels, too large to process "
                         "here; crop or shrink it to a few hundred pixels around the digit."
                     )
-                gray = _as_gray(_decode_reduced(img), sixteen_bit=img.mode in _SIXTEEN_BIT)
+                gray = _as_gray(_decode_reduced(img))
                 if _has_contrast(gray):
                     return gray
                 first = gray if first is None else first
