@@ -39,7 +39,7 @@ CNN_DEFAULTS = {
     "dense_units": 128,
     "dropout": 0.3,
     "learning_rate": 2e-3,
-    "shift": 2,
+    "shift": 1,
 }
 CNN_TRAINING = {"epochs": 4, "batch_size": 128}
 # Run this many batches per call into TensorFlow: cuts Python overhead per step
