@@ -146,7 +146,10 @@ def guide_md(f: dict, results: dict) -> str:
     ]
     for cores, gb, by_mem, by_cpu, n in per_node:
         lines.append(f"| {cores} cores, {gb} GB | {by_mem} | {by_cpu} | **{n}** |")
-    lines += ["", "| class | " + " | ".join(f"nodes of {c} cores, {g} GB" for c, g, *_ in per_node) + " |"]
+    lines += [
+        "",
+        "| class | " + " | ".join(f"nodes of {c} cores, {g} GB" for c, g, *_ in per_node) + " |",
+    ]
     lines.append("|---|" + "---|" * len(per_node))
     for size in CLASS_SIZES:
         cells = [f"{math.ceil(size / n)}" if n else "-" for *_, n in per_node]
@@ -178,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = [p.name for p, text in wanted.items() if not p.exists() or p.read_text() != text]
         if stale:
-            print(f"out of date with {args.results.name}: {', '.join(stale)}; run {Path(__file__).name}")
+            print(
+                f"out of date with {args.results.name}: {', '.join(stale)}; run {Path(__file__).name}"
+            )
             return 1
         return 0
     for path, text in wanted.items():
