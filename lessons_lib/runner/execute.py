@@ -82,6 +82,9 @@ def execute(
                 progress_bar=False,
                 kernel_name="python3",
                 log_output=False,
+                # nbclient waits only 4 s for a cell's last output by default; a busy machine
+                # (or Binder's one core) delays lesson 06's 200 widget updates past that.
+                iopub_timeout=120,
             )
             status = "ok"
         except PapermillExecutionError as exc:
