@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lessons_lib import training  # noqa: E402
+from lessons_lib import machine, training  # noqa: E402
 from lessons_lib.data import load_mnist  # noqa: E402
 from lessons_lib.preprocess import prepare  # noqa: E402
 
@@ -130,7 +130,12 @@ def main(argv=None) -> int:
         print(json.dumps(row), f"({time.perf_counter() - start:.0f} s)", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"data": data.info.describe(), "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"data": data.info.describe(), "machine": machine.describe(), "rows": rows},
+                indent=2,
+            )
+        )
     if args.plot:
         plot(rows, args.plot)
     return 0

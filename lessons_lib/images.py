@@ -48,7 +48,7 @@ def _page_under(gray: np.ndarray, alpha: np.ndarray) -> float:
     """What a see-through page stands for: white paper, unless most of the picture is
     see-through and what is opaque is light (white ink on nothing), then black."""
     opaque = alpha >= 0.5
-    if opaque.mean() < 0.5 and opaque.any() and float(np.median(gray[opaque])) > 127:
+    if opaque.size and opaque.any() and opaque.mean() < 0.5 and np.median(gray[opaque]) > 127:
         return 0.0
     return 255.0
 
@@ -132,22 +132,26 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return np.clip(ink / top, 0, 1) * 255.0
 
 
-def _without_ruled_lines(ink: np.ndarray) -> np.ndarray:
-    """Take off ink that runs straight across at least half the picture: a ruled line.
+LINE_RUN = 0.9  # ink running straight across this share of the picture is a ruled line
 
-    A grey opening with a horizontal (then vertical) segment half the picture long keeps
-    only such runs; a digit's longest stroke is shorter. A slight tilt is allowed for by
-    first widening the runs by a few pixels across their direction.
+
+def _without_ruled_lines(ink: np.ndarray) -> np.ndarray:
+    """Take off ink that runs straight across nearly the whole picture: a ruled line.
+
+    A grey opening with a horizontal (then vertical) segment LINE_RUN of the picture long
+    keeps only such runs; a digit's strokes stop short of the picture's edges (a 1 or a
+    7's bar drawn from edge to edge of the pad is the one casualty). A slight tilt is
+    allowed for by first widening the runs by a few pixels across their direction.
     """
     from scipy import ndimage
 
     h, w = ink.shape
     across = max(3, round(max(h, w) / 100)) | 1
     rows = ndimage.grey_opening(
-        ndimage.grey_dilation(ink, size=(across, 1)), size=(1, max(3, w // 2))
+        ndimage.grey_dilation(ink, size=(across, 1)), size=(1, max(3, round(w * LINE_RUN)))
     )
     cols = ndimage.grey_opening(
-        ndimage.grey_dilation(ink, size=(1, across)), size=(max(3, h // 2), 1)
+        ndimage.grey_dilation(ink, size=(1, across)), size=(max(3, round(h * LINE_RUN)), 1)
     )
     return np.clip(ink - np.maximum(rows, cols), 0, None)
 

@@ -106,9 +106,9 @@ def test_two_writers_at_once_leave_one_complete_model_with_its_own_history(tmp_p
     procs = [_writer(tmp_path, tag) for tag in (1, 2)]
     for proc in procs:
         assert proc.stdout.readline().strip() == "saving"
-    deadline = time.time() + 4
+    deadline = time.time() + 4  # at least 4 s of saving, and at least 5 loads however slow
     checks = 0
-    while time.time() < deadline:
+    while time.time() < deadline or (checks < 5 and time.time() < deadline + 120):
         saved = training.load_trained(tmp_path)
         assert _consistent(saved)
         checks += 1
@@ -633,3 +633,24 @@ def test_an_artifacts_link_inside_the_project_is_followed(tmp_path, monkeypatch)
     (project / "root-link").symlink_to(project, target_is_directory=True)
     _, problem = params.resolve_artifacts("root-link")
     assert problem and "a folder of its own" in problem
+
+
+def test_a_member_that_lies_about_its_size_is_never_inflated_past_it(tmp_path, sample, trained):
+    """The design rests on zipfile never inflating a member past its declared size: a
+    config.json that declares 1 KB but inflates to 256 MB is read as 1 KB and fails its CRC."""
+    folder = tmp_path / "liar"
+    path = training.save_trained(trained.model, trained.history, folder, data_info=sample.info)
+    _deflated(path, "config.json", 256)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        local = zf.getinfo("config.json").header_offset
+    raw[local + 22 : local + 26] = (1024).to_bytes(4, "little")  # local header's size
+    central = raw.index(b"PK\x01\x02")
+    while raw[central + 46 : central + 57] != b"config.json":
+        central = raw.index(b"PK\x01\x02", central + 4)
+    raw[central + 24 : central + 28] = (1024).to_bytes(4, "little")  # the directory's size
+    path.write_bytes(bytes(raw))
+    got = load_in_child(folder)
+    print(f"liar: {got}")
+    assert got["outcome"] == "refused: is damaged (member config.json fails its checksum)", got
+    assert got["peak"] - got["base"] < 100, got

@@ -49,3 +49,21 @@ def shown_as(cell: str, value: float) -> bool:
     """True when ``cell`` is ``value`` rounded to the digits the cell shows."""
     decimals = len(cell.split(".")[1]) if "." in cell else 0
     return abs(float(cell) - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+def test_readme_one_core_lesson_times_are_the_committed_run_with_its_machine():
+    """Issue #19: the per-lesson one-core CPU seconds are the committed runner output, figure
+    for figure, and that output names the CPU each lesson ran on."""
+    run = json.loads((ROOT / "benchmarks" / "results" / "series-onecore.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.startswith("| **fast kind, 1 core, busy"))
+    cells = [c.strip().strip("*") for c in line.strip("|").split("|")][1:]
+    books = sorted(run["notebooks"])
+    assert len(cells) == len(books) == 9
+    for cell, book in zip(cells, books, strict=True):
+        metrics = run["notebooks"][book]["metrics"]
+        assert run["notebooks"][book]["status"] == "ok"
+        assert shown_as(cell, metrics["kernel_cpu_seconds"]), f"{book}: README {cell}"
+        machine = metrics["machine"]
+        assert machine["usable_cores"] == 1 and machine["tf_threads"] == 1, book
+        assert machine["cpu"] and "avx512" in machine
