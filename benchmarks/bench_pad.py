@@ -127,6 +127,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _has_ipycanvas() -> bool:
     try:
         import ipycanvas  # noqa: F401
@@ -259,7 +269,7 @@ def main() -> dict:
             server.wait(timeout=30)
     report = {
         "what": "drawing pad: Jupyter messages and time per stroke, headless Chromium, one kernel",
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu(),
         "cores": os.cpu_count(),
         "note": "the machine was shared with other work: times are indicative; counts are exact",
         **results,
