@@ -52,6 +52,8 @@ def figures(results: dict) -> dict:
         "crowded_n": biggest,
         "crowded_s": crowded,
         "cores_measured": results["cpu"]["cores"],
+        "epochs": results.get("epochs"),
+        "loads": [r["load_average_before"][0] for r in runs.values()],
         "cpu": results["cpu"],
         "slider": {n: (r["slider_ms_median"], r["slider_ms_p95"]) for n, r in sorted(runs.items())},
     }
@@ -118,8 +120,13 @@ def guide_md(f: dict, results: dict) -> str:
         "",
         f"- a learner's kernel peaked at **{f['kernel_gb']} GB** (lessons 04 and 06), their Jupyter",
         f"  server at **{f['server_gb']} GB**;",
-        f"- lesson 04 took **{f['alone_s']} s** for a learner alone and **{f['crowded_s']} s** each",
-        f"  with {f['crowded_n']} learners training at once on {f['cores_measured']} cores;",
+        f"- lesson 04 ({f['epochs'] or 'its default'} epochs) took **{f['alone_s']} s** for one "
+        f"learner and **{f['crowded_s']} s** each",
+        f"  with {f['crowded_n']} learners training at once on {f['cores_measured']} cores. The "
+        "machine was shared with other",
+        f"  work during the runs (load average {min(f['loads'])} to {max(f['loads'])} before "
+        "them), so these",
+        "  times are an upper bound, not a scaling law: measure again on a quiet machine;",
         "- dragging lesson 06's slider (send to kernel idle, median / p95): "
         + "; ".join(f"{n} learner(s): {m} / {p} ms" for n, (m, p) in f["slider"].items())
         + ".",

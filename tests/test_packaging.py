@@ -67,14 +67,33 @@ def test_every_lock_line_is_an_exact_pin_with_hashes():
 
 
 def test_learners_install_no_test_tools_and_ci_tests_the_learners_versions():
-    runtime = {_name(r.name): (str(r.specifier), str(r.marker)) for r in locked(LOCK)}
-    dev = {_name(r.name): (str(r.specifier), str(r.marker)) for r in locked(DEV_LOCK)}
+    runtime = {_name(r.name): r for r in locked(LOCK)}
+    dev = {_name(r.name): r for r in locked(DEV_LOCK)}
     assert not TEST_TOOLS & set(runtime), (
         f"test tools in the runtime lock: {TEST_TOOLS & set(runtime)}"
     )
     assert TEST_TOOLS <= set(dev)
-    differ = {n: (v, dev.get(n)) for n, v in runtime.items() if dev.get(n) != v}
+    differ = {
+        n: (str(r.specifier), str(dev[n].specifier) if n in dev else None)
+        for n, r in runtime.items()
+        if n not in dev or dev[n].specifier != r.specifier
+    }
     assert not differ, f"the development lock pins other versions than learners get: {differ}"
+    # A test tool may need a learner's package on more Pythons than learners do (aiohttp for
+    # JupyterHub), so the dev lock's marker may be wider, never narrower.
+    narrower = []
+    for version, (platform, machine) in itertools.product(
+        ("3.11", "3.12", "3.13"),
+        [("linux", "x86_64"), ("linux", "aarch64"), ("darwin", "arm64"), ("win32", "AMD64")],
+    ):
+        env = {**default_environment(), "python_version": version, "python_full_version": f"{version}.0",
+               "sys_platform": platform, "platform_machine": machine}  # fmt: skip
+        for n, r in runtime.items():
+            if (r.marker is None or r.marker.evaluate(env)) and not (
+                dev[n].marker is None or dev[n].marker.evaluate(env)
+            ):
+                narrower.append((n, version, platform))
+    assert not narrower, f"CI would test without packages learners get: {narrower[:5]}"
 
 
 def test_the_runtime_lock_installs_the_cpu_build_only_where_it_exists():
