@@ -81,6 +81,7 @@ def _outcomes(
     import dask
 
     keys = [f"lesson-sweep-{k}-{Path(t.output).stem}" for k, t in enumerate(tasks)]
+    saved = dict(os.environ)  # a LocalCluster sets OMP_NUM_THREADS=1 and more in this process
     with dask.config.set({"distributed.scheduler.allowed-failures": 3}):
         if scheduler:
             try:
@@ -107,6 +108,13 @@ def _outcomes(
             client.close()
             if cluster is not None:
                 cluster.close()
+            _restore_environment(saved)
+
+
+def _restore_environment(saved: dict[str, str]) -> None:
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
 
 
 def usable_cores() -> int:
