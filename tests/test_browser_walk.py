@@ -190,7 +190,7 @@ def _restart_then_a_later_cell(page, root) -> None:
     from playwright.sync_api import expect
 
     _kernel_menu(page, "Restart Kernel…")
-    page.get_by_role("button", name="Restart", exact=True).click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart"
     expect(page.locator(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus").first).to_be_attached()
     time.sleep(5)  # the new kernel starts
     cell = page.locator(".jp-CodeCell", has_text="training.save_trained(")
