@@ -37,7 +37,7 @@ def _fail(problems: list[str]) -> int:
     return 2
 
 
-def _common_arguments(p: argparse.ArgumentParser, default_out: Path) -> None:
+def _parameter_argument(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument(
         "-p",
         "--parameter",
@@ -45,8 +45,12 @@ def _common_arguments(p: argparse.ArgumentParser, default_out: Path) -> None:
         action="append",
         default=[],
         metavar=("NAME", "VALUE"),
-        help="set a parameter of every notebook that has it (repeatable)",
+        help=help,
     )
+
+
+def _common_arguments(p: argparse.ArgumentParser, default_out: Path) -> None:
+    _parameter_argument(p, "set a parameter of every notebook that has it (repeatable)")
     p.add_argument(
         "--fast",
         action="store_true",
@@ -201,14 +205,8 @@ def _init(args: argparse.Namespace) -> int:
 def _course_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("folder", type=Path, help="the course folder (created if missing)")
     p.add_argument("--only", help="comma-separated lesson numbers (default: all)")
-    p.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a parameter written into every course notebook that has it (repeatable)",
+    _parameter_argument(
+        p, "a parameter written into every course notebook that has it (repeatable)"
     )
     p.add_argument("--force", action="store_true", help="replace course notebooks that exist")
 
@@ -218,12 +216,12 @@ def _course(args: argparse.Namespace) -> int:
 
     try:
         books = runner.select(args.only)
-        values = runner.validate(dict(args.parameter), runner.all_parameters(books))
+        values = runner.validate(_raw_parameters(args), runner.all_parameters(books))
         written = write_course(args.folder, books, parameters=values, force=args.force)
-    except (runner.ParameterError, CourseError, OSError) as exc:
-        for problem in getattr(exc, "problems", None) or [str(exc)]:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+    except ParameterError as exc:
+        return _fail(exc.problems)
+    except (CourseError, OSError) as exc:
+        return _fail([str(exc)])
     root = args.folder.expanduser().resolve()
     print(f"course: {root / 'nbgrader_config.py'}")
     for path in written:
