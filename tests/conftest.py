@@ -13,6 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# make test runs several xdist workers on few cores, each starting kernels: one TensorFlow
+# thread in each (as on Binder) instead of a thread pool per core in every one of them, which
+# oversubscribes the cores and spins. A value set by the caller is kept; tests that need other
+# values set their own.
+for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 
 def _require(path: Path, what: str = "real MNIST data (it sits beside the project in CI)") -> Path:
     """Return ``path`` if it exists; otherwise fail in CI and skip with the reason elsewhere."""
@@ -40,6 +47,39 @@ def idx_dir() -> Path:
 def full_npz() -> Path:
     """The complete official MNIST (60,000 / 10,000), Keras npz layout."""
     return _require(SHARED_DATA / "mnist-full.npz")
+
+
+# pytest-xdist runs the suite on several workers (`-n` in pyproject.toml's addopts). Its own
+# `--dist loadgroup` cannot be used: it renames items (`item._nodeid`), which pytest 9 no longer
+# reads. So the grouping is this scheduler's, by test address. One work unit, run in order on
+# one worker, for:
+# - the lesson notebooks nbval runs: they share artifacts/ (05-07 load the model 04 saves);
+# - tests/test_claims.py and tests/test_runner.py: they share the one --fast series run
+#   (the session fixture `fast_run`, built once per worker that needs it).
+# Every other test is its own unit. tests/test_xdist_groups.py checks both rules.
+SHARED_UNITS = {
+    "tests/test_claims.py": "fast-run",
+    "tests/test_runner.py": "fast-run",
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist work unit of a test, from its address (all the controller knows of it)."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return "lesson-notebooks"
+    return SHARED_UNITS.get(path, nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return Grouped(config, log)
 
 
 @pytest.fixture(autouse=True)

@@ -153,34 +153,36 @@ def _kernel_menu(page, item: str) -> None:
     page.get_by_text(item, exact=True).first.click()
 
 
-def test_all_nine_lessons_as_a_learner(walk_lab):
+@pytest.mark.parametrize("book", runner.lesson_notebooks(), ids=lambda b: b.stem)
+def test_each_lesson_as_a_learner(walk_lab, book):
+    """One lesson per test, so that pytest-xdist can walk several at once (each worker has
+    its own JupyterLab; a lesson after 04 trains its own small model if 04 ran elsewhere)."""
     from playwright.sync_api import expect, sync_playwright
 
     url, root = walk_lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     console: list[str] = []
+    lesson = book.name[:2]
     with sync_playwright() as p:
-        for book in runner.lesson_notebooks():
-            lesson = book.name[:2]
-            browser, page = _open(p, url, book.stem, console)
-            # this lesson alone: no tab of the last one restored (its kernel is shut down)
-            page.goto(f"{url}/lab/workspaces/walk{lesson}/tree/notebooks/{book.name}?reset")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
-            time.sleep(3)
-            try:
-                _run_all(page)
-                expect(
-                    page.locator(".jp-OutputArea-output", has_text=f"Recorded: lesson={lesson}")
-                ).to_be_visible(timeout=300_000)
-                _learner_sees_nothing_broken(book.name, _outputs(page))
-                if lesson == "04":
-                    _restart_then_a_later_cell(page, root)
-                    _interrupt_while_training(page, root)
-            finally:  # what the learner saw, and the server's log, kept for a failure too
-                page.screenshot(path=str(SHOTS / f"walk_{lesson}.png"), full_page=True)
-                (SHOTS / "walk_lab.log").write_bytes((root / "lab.log").read_bytes())
-            browser.close()
-            _shut_down_kernels(url)
+        browser, page = _open(p, url, book.stem, console)
+        # this lesson alone: no tab of the last one restored (its kernel is shut down)
+        page.goto(f"{url}/lab/workspaces/walk{lesson}/tree/notebooks/{book.name}?reset")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached", timeout=60_000)
+        time.sleep(3)
+        try:
+            _run_all(page)
+            expect(
+                page.locator(".jp-OutputArea-output", has_text=f"Recorded: lesson={lesson}")
+            ).to_be_visible(timeout=300_000)
+            _learner_sees_nothing_broken(book.name, _outputs(page))
+            if lesson == "04":
+                _restart_then_a_later_cell(page, root)
+                _interrupt_while_training(page, root)
+        finally:  # what the learner saw, and the server's log, kept for a failure too
+            page.screenshot(path=str(SHOTS / f"walk_{lesson}.png"), full_page=True)
+            (SHOTS / f"walk_lab_{lesson}.log").write_bytes((root / "lab.log").read_bytes())
+        browser.close()
+        _shut_down_kernels(url)
     ours = [e for e in console if not any(s in e for s in IGNORED_CONSOLE)]
     assert not ours, f"errors in the browser console: {ours}"
 

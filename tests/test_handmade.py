@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from lessons_lib import handmade
 from lessons_lib.data import load_mnist
@@ -32,14 +31,3 @@ def test_the_loop_by_hand_learns_the_offline_sample():
     )
     assert losses[0] > 2.0 and np.mean(losses[-10:]) < 0.6
     assert handmade.accuracy(W, b, prepare(xt), yt) > 0.8
-
-
-@pytest.mark.realdata
-def test_the_loop_by_hand_reaches_the_accuracy_lesson_08_states_on_full_mnist(full_npz):
-    """Lesson 08 says 94.0% on full MNIST with its defaults (3 epochs of 128, rate 0.05, seed 42)."""
-    (x, y), (xt, yt) = load_mnist(full_npz)
-    W, b, losses = handmade.train(
-        prepare(x), y, epochs=3, batch_size=128, learning_rate=0.05, seed=42
-    )
-    assert len(losses) == 1407
-    assert handmade.accuracy(W, b, prepare(xt), yt) >= 0.935

@@ -22,7 +22,16 @@ from conftest import ROOT
 
 LOCK = ROOT / "requirements-lock.txt"
 DEV_LOCK = ROOT / "requirements-dev-lock.txt"
-TEST_TOOLS = {"pytest", "playwright", "ruff", "hypothesis", "uv", "nbval", "pytest-timeout"}
+TEST_TOOLS = {
+    "pytest",
+    "playwright",
+    "ruff",
+    "hypothesis",
+    "uv",
+    "nbval",
+    "pytest-timeout",
+    "pytest-xdist",
+}
 
 
 def entries(path=LOCK) -> list[tuple[str, list[str]]]:
