@@ -256,7 +256,7 @@ SPECS: dict[str, Spec] = {
         Spec(
             "fashion_size",
             "int",
-            20000,
+            10000,
             "Fashion-MNIST training images used (0 for all 60,000)",
             ("07",),
             10,
@@ -451,12 +451,23 @@ def resolve_artifacts(value: object) -> tuple[Path | None, str | None]:
             f"artifacts_dir {short(value)} leads outside the project ({base}); "
             "give a folder inside it, e.g. artifacts, or an absolute path"
         )
+    refuse_unusable_name(given)
     target = given.resolve()
     if target == base or target == Path(target.anchor):
         return None, f"artifacts_dir must be a folder of its own, not {target}"
     if target.exists() and not target.is_dir():
         return None, f"artifacts_dir {target} is a file; give a folder"
     return target, None
+
+
+def refuse_unusable_name(path: Path) -> None:
+    """Raise ENAMETOOLONG for a name the system could never create, whether or not the
+    folders above it exist yet (the system only says so once it reaches that name)."""
+    too_long = len(os.fsencode(str(path))) >= 4096 or any(
+        len(os.fsencode(part)) > 255 for part in path.parts
+    )
+    if too_long:
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(path)[:80])
 
 
 def why_not_written(exc: OSError) -> str:

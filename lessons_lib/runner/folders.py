@@ -105,6 +105,7 @@ def check_out(
     fix = f"give a new folder, e.g. {option} {example}"
     try:
         target = Path(out).expanduser().resolve()
+        params.refuse_unusable_name(target)  # before the folders above it exist, too
         problem = conflict(target, protected_places(folder))
         if problem:
             return (
