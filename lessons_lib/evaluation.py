@@ -22,6 +22,26 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> dic
     return {"test_loss": float(loss), "test_accuracy": float(accuracy)}
 
 
+def evaluate_and_predict(
+    model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+) -> tuple[dict[str, float], np.ndarray]:
+    """What :func:`evaluate` gives, and the probabilities, from one pass over ``x``.
+
+    A lesson that needs both saves running the network twice (and building Keras' test step
+    as well as its predict step). The loss is Keras' sparse categorical cross-entropy on
+    probabilities: each true class's probability clipped to [1e-7, 1 - 1e-7], minus its log,
+    averaged (tests/test_training_and_evaluation.py compares it with ``model.evaluate``).
+    """
+    probs = predict_proba(model, x, batch_size)
+    y = np.asarray(y).astype(np.int64)
+    true = np.clip(probs[np.arange(len(y)), y].astype(np.float64), 1e-7, 1 - 1e-7)
+    result = {
+        "test_loss": float(-np.log(true).mean()),
+        "test_accuracy": float((probs.argmax(axis=1) == y).mean()),
+    }
+    return result, probs
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """(10, 10) int64 counts: row = true digit, column = predicted digit."""
     y_true = np.asarray(y_true).astype(np.int64)

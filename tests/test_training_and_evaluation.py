@@ -38,6 +38,19 @@ def test_same_seed_same_figures_twice(sample):
     assert a.history != c.history
 
 
+def test_one_pass_gives_what_keras_evaluate_gives_and_the_probabilities(sample):
+    """Lesson 07 scores each network with one pass: the same accuracy as model.evaluate, the
+    same loss to float32 rounding, and predict's probabilities."""
+    x, y, xt, yt, _ = sample
+    for seed in (1, 2):
+        model = training.train_lesson_model(x, y, seed=seed, verbose=0, **PARAMS).model
+        result, probs = evaluation.evaluate_and_predict(model, xt, yt)
+        keras_result = evaluation.evaluate(model, xt, yt)
+        assert result["test_accuracy"] == pytest.approx(keras_result["test_accuracy"], abs=1e-6)
+        assert result["test_loss"] == pytest.approx(keras_result["test_loss"], rel=1e-4)
+        np.testing.assert_array_equal(probs, evaluation.predict_proba(model, xt))
+
+
 def test_save_and_reload_round_trip(sample, tmp_path):
     x, y, xt, _, raw = sample
     result = training.train_lesson_model(x, y, seed=1, verbose=0, **PARAMS)
