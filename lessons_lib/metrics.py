@@ -47,10 +47,18 @@ def _plain(value):
     return value
 
 
+class Recorded(dict):
+    """What :func:`record` attached, as a dict. It is shown once, by ``record`` itself: as
+    the value of a lesson's last cell, Jupyter would print the whole dict again under it."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def record(**values) -> dict:
     """Show and attach ``values`` (numbers, strings, lists) plus ``peak_rss_mb``,
-    ``kernel_cpu_seconds`` and ``machine``."""
-    payload = {k: _plain(v) for k, v in values.items()}
+    ``kernel_cpu_seconds`` and ``machine``; returns them (a dict Jupyter does not echo)."""
+    payload = Recorded((k, _plain(v)) for k, v in values.items())
     payload["peak_rss_mb"] = peak_rss_mb()
     payload["kernel_cpu_seconds"] = round(time.process_time(), 1)
     payload["machine"] = machine.describe()

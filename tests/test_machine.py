@@ -102,3 +102,14 @@ def test_record_carries_the_machine_and_the_cpu_time(capsys):
     assert 0 < payload["kernel_cpu_seconds"]
     out = capsys.readouterr().out
     assert "Recorded: lesson=xx" in out and machine.describe()["summary"] in out
+
+
+def test_record_is_shown_once_not_echoed_again_as_the_cells_value():
+    """A lesson's last cell is `record(...)`: Jupyter shows its "Recorded: ..." line, and must
+    not print the returned dict (machine and all) a second time under it."""
+    from IPython.core.formatters import DisplayFormatter
+
+    payload = metrics.record(lesson="xx")
+    assert DisplayFormatter().format(payload) == ({}, {})
+    assert DisplayFormatter().format(dict(payload))[0], "a plain dict would be echoed"
+    assert json.loads(json.dumps(payload)) == dict(payload)
