@@ -27,7 +27,7 @@ SITTINGS = (RESULTS / "series-onecore.json", RESULTS / "series-onecore-2.json")
 CALIBRATION = RESULTS / "slow-kind-calibration.json"
 NOTEBOOKS = ROOT / "notebooks"
 
-HEADER = re.compile(r"\*\*Memory:\*\*.*?README, \\?\"Results\\?\"\)\.")
+HEADER = re.compile(r'\*\*Memory:\*\*.*?README, "Results"\)\.')
 TABLE_ROW = re.compile(r"^(\| \[(\d\d) [^|]*\]\([^)]*\) \|[^|]*\|[^|]*\| )[^|]*\|[^|]*\|$", re.M)
 
 
@@ -91,16 +91,22 @@ def rewrite(check: bool) -> int:
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         lesson = path.name[:2]
         nb = nbformat.read(path, as_version=4)
-        changed = False
+        changed, headers, rows = False, 0, 0
+        text = header(figs[lesson], date)
         for cell in nb.cells:
             if cell.cell_type != "markdown":
                 continue
-            text = header(figs[lesson], date)
-            new = HEADER.sub(lambda m, text=text: text, cell.source, count=1)
+            new, n = HEADER.subn(text.replace("\\", r"\\"), cell.source, count=1)
+            headers += n
             if lesson == "00":
-                new = TABLE_ROW.sub(lambda m: m.group(1) + table_cells(figs[m.group(2)]), new)
+                new, n = TABLE_ROW.subn(lambda m: m.group(1) + table_cells(figs[m.group(2)]), new)
+                rows += n
             if new != cell.source:
                 cell.source, changed = new, True
+        if headers != 1 or rows != (9 if lesson == "00" else 0):
+            # a reworded header or table would otherwise pass --check unnoticed
+            print(f"{path.name}: found {headers} run-time header(s) and {rows} table row(s)")
+            return 1
         if changed:
             stale.append(path.name)
             if not check:
