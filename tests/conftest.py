@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,32 @@ def _require(path: Path, what: str = "real MNIST data (it sits beside the projec
     if IN_CI:
         pytest.fail(message + "; CI must run this test")
     pytest.skip(message)
+
+
+def build_wheel(dest: Path, *, isolated: bool = True) -> Path:
+    """Build the lessons_lib wheel into ``dest`` from a private copy of the project's files.
+
+    Never from the clone itself: setuptools writes build/lib and lessons_lib.egg-info into the
+    tree it builds, and the xdist workers build at the same time (each worker that runs a wheel
+    test builds its own), so two builds in one tree race on those folders (CI failed that way:
+    "Building wheel for lessons_lib did not run successfully"). A copy of the files git knows
+    (tracked, or new and not ignored) also keeps a run's build/ and artifacts/ out of the wheel.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True, timeout=60,
+    ).stdout.decode().split("\0")  # fmt: skip
+    source = dest / "source"
+    for name in filter(None, listed):
+        origin = ROOT / name
+        if origin.is_file():  # listed but deleted in the work tree: not part of it
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, source / name)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dest)]
+    if not isolated:
+        command.append("--no-build-isolation")
+    subprocess.run([*command, str(source)], check=True, timeout=300)
+    return next(dest.glob("lessons_lib-*.whl"))
 
 
 @pytest.fixture(scope="session")

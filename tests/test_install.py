@@ -22,7 +22,7 @@ from packaging.markers import default_environment
 from packaging.utils import canonicalize_name
 from test_packaging import DEV_LOCK, locked
 
-from conftest import ROOT
+from conftest import ROOT, build_wheel
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 PLATFORMS = {
@@ -166,13 +166,7 @@ def _clean_venv(path: Path, borrow: bool) -> Path:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel of lessons_lib, built the way pip builds it from a clone (isolated build)."""
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
-        check=True,
-        timeout=300,
-    )
-    return next(dist.glob("lessons_lib-*.whl"))
+    return build_wheel(tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +186,18 @@ def outside(tmp_path_factory, wheel):
         capture_output=True, text=True, cwd=base, timeout=120, env={**os.environ, "PYTHONPATH": ""},
     )  # fmt: skip
     return venvs, base / "course", init
+
+
+def test_wheels_built_side_by_side_both_succeed_and_leave_the_clone_untouched(tmp_path):
+    """xdist workers build wheels at the same time; building in the clone itself raced on
+    setuptools' build/lib and egg-info there and failed CI. Four at once here, as on CI."""
+    before = {p.name for p in ROOT.iterdir()}
+    with ThreadPoolExecutor(4) as pool:
+        wheels = list(pool.map(lambda i: build_wheel(tmp_path / f"w{i}"), range(4)))
+    contents = [sorted(zipfile.ZipFile(w).namelist()) for w in wheels]
+    assert all(c == contents[0] for c in contents), "every build gives the same wheel"
+    assert "lessons_lib/lessons/04_training.ipynb" in contents[0]
+    assert {p.name for p in ROOT.iterdir()} == before, "nothing written into the clone"
 
 
 def test_the_wheel_carries_the_lessons_the_license_and_the_metadata(wheel):

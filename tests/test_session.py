@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, build_wheel
 from lessons_lib import fitstate, models, nativelog, runner, session, training
 
 # Lines TensorFlow 2.21 wrote into the lessons before this change (from executed notebooks).
@@ -460,12 +460,7 @@ def test_the_wheel_installs_the_kernel_config_into_the_environment(tmp_path):
     """A wheel install (Colab, a course folder) gets {prefix}/etc/ipython/... as data."""
     import zipfile
 
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, timeout=300,
-    )  # fmt: skip
-    wheel = next(tmp_path.glob("lessons_lib-*.whl"))
+    wheel = build_wheel(tmp_path, isolated=False)
     member = f"lessons_lib-0.1.0.data/data/etc/ipython/{session.CONFIG_NAME}"
     with zipfile.ZipFile(wheel) as zf:
         shipped = json.loads(zf.read(member))
