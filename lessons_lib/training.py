@@ -110,8 +110,14 @@ class RunProgress(keras.callbacks.Callback):
         self.bar.update(self.epoch * self.steps + batch + 1, values)
 
     def on_train_end(self, logs=None):
-        if self.bar is not None:
-            self.bar.update(self.bar.target or self.bar._seen_so_far, finalize=True)
+        # The last batch of the last epoch already finished the bar (Progbar does at its
+        # target); finishing it again printed the final line twice. Only a fit stopped
+        # before its end (early stopping, an unknown step count) is closed here.
+        if self.bar is None:
+            return
+        done = self.bar._seen_so_far
+        if self.bar.target is None or done < self.bar.target:
+            self.bar.update(done, finalize=True)
 
 
 @dataclass

@@ -272,6 +272,26 @@ def test_run_progress_shows_a_titled_bar_to_the_end(capsys):
     assert "14/14" in out and "loss:" in out, "7 batches of 32 per epoch, 2 epochs"
     counts = [(int(a), int(b)) for a, b in re.findall(r"(\d+)/(\d+)", out)]
     assert all(a <= b for a, b in counts)
+    assert out.count("14/14") == 1, "the final line once (it was printed twice)"
+
+
+def test_run_progress_closes_a_bar_stopped_before_its_end_once(capsys):
+    import keras
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    models.reference_model().fit(
+        np.zeros((200, 784), "float32"),
+        np.zeros(200, "int64"),
+        batch_size=32,
+        epochs=2,
+        verbose=0,
+        callbacks=[training.RunProgress("Stopped early"), StopAfterFirstEpoch()],
+    )
+    out = capsys.readouterr().out
+    assert out.count("7/14") == 1 and "14/14" not in out
 
 
 # --------------------------------------------------------------------------- fresh starts, unfinished fits
