@@ -90,6 +90,80 @@ def _overshoots(cls) -> bool | None:
 clip_progress_steps()
 
 
+@keras.saving.register_keras_serializable(package="lessons_lib")
+class PixelShift(layers.Layer):
+    """Moves each 28x28 image by a random amount of up to ``shift`` pixels along each axis
+    while training, a new amount every time; passes images through unchanged when predicting.
+    Uncovered pixels take ``fill_value`` (-1.0 is white paper in [-1, 1]).
+
+    The same augmentation as Keras' ``RandomTranslation(shift / 28, shift / 28,
+    fill_mode="constant")``: moves drawn uniformly from [-shift, shift], bilinear
+    interpolation between pixels. It computes it as a weighted sum of copies of the image
+    moved by whole pixels, one axis then the other (for a move by d, weight
+    ``max(0, 1 - |d - k|)`` on the copy moved by k), which is plain array arithmetic.
+    RandomTranslation's general projective-transform kernel costs more: on one core,
+    lesson 04's network trained 2.57 CPU s per epoch with it, 2.15 with this layer and 1.90
+    without shifts (benchmarks/bench_shift.py, results/shift-cost-onecore.json). Lesson
+    07's CNN keeps RandomTranslation (results/cnn-pixelshift-trial.json).
+    """
+
+    def __init__(self, shift: int = 1, fill_value: float = -1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(shift, int) or isinstance(shift, bool) or not 0 <= shift <= 27:
+            raise ValueError(f"shift must be a whole number of pixels from 0 to 27, not {shift!r}")
+        self.shift = shift
+        self.fill_value = float(fill_value)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _along(self, images, moves, axis: int):
+        """``images`` (n, 28, 28) moved along ``axis`` (1: rows, 2: columns) by ``moves``
+        (n, 1, 1): the pixel at i takes, from the padded image, the one at i - move,
+        interpolated."""
+        s = self.shift
+        pad = [[0, 0], [0, 0], [0, 0]]
+        pad[axis] = [s, s]
+        padded = keras.ops.pad(images, pad, constant_values=self.fill_value)
+        out = None
+        for k in range(-s, s + 1):
+            window = [slice(None)] * 3
+            window[axis] = slice(s + k, s + k + 28)
+            term = keras.ops.relu(1.0 - keras.ops.abs(moves + k)) * padded[tuple(window)]
+            out = term if out is None else out + term
+        return out
+
+    def move(self, inputs, down, right):
+        """Images moved ``down`` and ``right`` pixels (one figure per image, each within
+        [-shift, shift]; fractions interpolate bilinearly). ``inputs`` is (n, 784), flattened
+        as in lesson 04, or (n, 28, 28) or (n, 28, 28, 1); the result has its shape."""
+        images = keras.ops.reshape(inputs, (-1, 28, 28))
+        down = keras.ops.reshape(keras.ops.cast(down, images.dtype), (-1, 1, 1))
+        right = keras.ops.reshape(keras.ops.cast(right, images.dtype), (-1, 1, 1))
+        images = self._along(images, down, 1)
+        images = self._along(images, right, 2)
+        return keras.ops.reshape(images, keras.ops.shape(inputs))
+
+    def call(self, inputs, training=False):
+        if not training or self.shift == 0:
+            return inputs
+        n = keras.ops.shape(inputs)[0]
+        moves = keras.random.uniform(
+            (2, n), -self.shift, self.shift, dtype=inputs.dtype, seed=self.seed_generator
+        )
+        return self.move(inputs, moves[0], moves[1])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "shift": self.shift,
+            "fill_value": self.fill_value,
+            "seed": self.seed,
+        }
+
+
 def dense_model(
     hidden_units: int = DENSE_DEFAULTS["hidden_units"],
     hidden_layers: int = DENSE_DEFAULTS["hidden_layers"],
@@ -110,11 +184,7 @@ def dense_model(
     model = keras.Sequential(name="lesson_dense")
     model.add(keras.Input(shape=(INPUT_PIXELS,)))
     if shift:
-        model.add(layers.Reshape((28, 28, 1)))
-        model.add(
-            layers.RandomTranslation(shift / 28, shift / 28, fill_mode="constant", fill_value=-1.0)
-        )
-        model.add(layers.Flatten())
+        model.add(PixelShift(shift, fill_value=-1.0))
     for _ in range(hidden_layers):
         model.add(layers.Dense(hidden_units, activation="relu"))
         if dropout > 0:
@@ -178,7 +248,8 @@ def cnn_model(
     no float copy of the data set is ever made. Two 3x3 convolution blocks
     (``filters``, then twice as many) each followed by 2x2 max pooling, then
     dropout, Dense(``dense_units``) and a softmax. ``shift`` > 0 adds random shifts of up
-    to that many pixels while training, as in ``dense_model``.
+    to that many pixels while training (Keras' ``RandomTranslation``; lesson 04's network
+    uses ``PixelShift``, the same moves).
     """
     augment = (
         [layers.RandomTranslation(shift / 28, shift / 28, fill_mode="constant", fill_value=-1.0)]

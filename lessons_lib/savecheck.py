@@ -63,7 +63,15 @@ MAX_RATIO = 20
 RATIO_FLOOR = 64 * 2**10  # members smaller than this may have any ratio
 
 # Layers lesson 04's network is made of, and those that hold no weights.
-WEIGHTLESS = {"InputLayer", "Reshape", "RandomTranslation", "Flatten", "Dropout", "Activation"}
+WEIGHTLESS = {
+    "InputLayer",
+    "Reshape",
+    "RandomTranslation",
+    "PixelShift",
+    "Flatten",
+    "Dropout",
+    "Activation",
+}
 
 
 def _problem(reason: str, tag: str):

@@ -37,6 +37,41 @@ def test_readme_results_table_matches_the_committed_full_mnist_benchmark():
             )
 
 
+def test_readme_one_core_models_table_matches_the_committed_one_core_benchmark():
+    """The one-core table (today's defaults; the lessons quote its dense and CNN figures)."""
+    measured = json.loads((ROOT / "benchmarks" / "results" / "mnist-onecore.json").read_text())
+    assert measured["machine"]["usable_cores"] == 1 and measured["machine"]["tf_threads"] == 1
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("**The same four models on one core of this machine") :]
+    keys = ["test_loss", "train_cpu_seconds", "cpu_seconds_per_epoch", "train_seconds", "epochs",
+            "cpu_time_vs_quickstart"]  # fmt: skip
+    for tag, name in ROWS.items():
+        line = next(ln for ln in table.splitlines() if ln.startswith(f"| {tag} "))
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        r = measured["configs"][name]
+        assert cells[1] == f"{r['test_accuracy']:.2%}", name
+        for cell, key in zip(cells[2:], keys, strict=True):
+            assert shown_as(cell, r[key]), (
+                f"{name}: README shows {cell} for {key}, measured {r[key]}"
+            )
+
+
+def test_readme_shift_cost_table_is_the_committed_run():
+    run = json.loads((ROOT / "benchmarks" / "results" / "shift-cost-onecore.json").read_text())
+    assert run["machine"]["usable_cores"] == 1 and run["machine"]["tf_threads"] == 1
+    readme = (ROOT / "README.md").read_text()
+    for net, start in (
+        ("dense", "| lesson 04's dense, CPU s"),
+        ("cnn", "| lesson 07's CNN, CPU s"),
+    ):
+        cells = [c.strip() for c in next(
+            ln for ln in readme.splitlines() if ln.startswith(start)
+        ).strip("|").split("|")][1:]  # fmt: skip
+        kinds = ("RandomTranslation", "PixelShift", "none")
+        for cell, kind in zip(cells, kinds, strict=True):
+            assert shown_as(cell, run["summary"][net][kind]["cpu_seconds_per_epoch"]), (net, kind)
+
+
 def test_no_sentence_still_says_full_mnist_was_not_measured():
     texts = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
     for path in texts:
@@ -72,7 +107,7 @@ def test_readme_one_core_lesson_times_are_the_committed_runs_with_their_machine(
     lesson_times = _lesson_times()
     readme = (ROOT / "README.md").read_text()
     rows = {
-        "series-onecore.json": "| **this machine, 1 core, quiet (2026-12-03), first sitting",
+        "series-onecore.json": "| **this machine, 1 core, quiet (2026-12-04), first sitting",
         "series-onecore-2.json": "| **same, second sitting",
     }
     sittings = []
@@ -92,6 +127,34 @@ def test_readme_one_core_lesson_times_are_the_committed_runs_with_their_machine(
     figures = lesson_times.figures(sittings, calibration)
     allowed = _row(readme, "| **slower machine, 1 core, estimated")
     assert allowed == [str(figures[b[:2]]["slower"]) for b in sorted(sittings[0]["notebooks"])]
+
+
+def test_a_lesson_timed_on_both_machines_takes_its_own_ratio_the_others_the_largest():
+    """benchmarks/lesson_times.py's rule for the slower-machine estimate, on the committed
+    calibration: lesson 04 (dense training) and 07 (convolutions) each their own largest
+    slower/here ratio, every lesson not timed there the largest ratio of all."""
+    lesson_times = _lesson_times()
+    calibration = json.loads(lesson_times.CALIBRATION.read_text())
+    slow, here = calibration["slow_kind"], calibration["here"]
+    own = {
+        book: max(slow[book][k] / here[book][k] for k in slow[book]) for book in slow
+    }  # fmt: skip
+    assert set(own) == {"04_training", "07_going_further"}
+    assert own["04_training"] < own["07_going_further"]
+    for book, ratio in own.items():
+        assert lesson_times.slow_factor(calibration, book) == ratio
+    for other in ("00_start_here", "02_flatten_and_normalize", "08_what_fit_does"):
+        assert lesson_times.slow_factor(calibration, other) == max(own.values())
+    # lesson 00 states the same factors in words
+    import nbformat
+
+    words = " ".join(
+        " ".join(cell.source.split())
+        for cell in nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", 4).cells
+    )
+    assert f"lesson 04 times {own['04_training']:.2f}" in words
+    assert f"lesson 07 times {own['07_going_further']:.2f}" in words
+    assert f"every other lesson times {max(own.values()):.2f}" in words
 
 
 def test_each_lesson_header_states_the_measured_run_time_and_memory():
