@@ -210,13 +210,14 @@ def per_class_accuracy(accuracy: np.ndarray, overall: float | None = None) -> Fi
     ax.bar(DIGITS, accuracy, color="tab:green")
     if overall is not None:
         ax.axhline(overall, color="black", linestyle="--", label=f"overall {overall:.2%}")
-        ax.legend(loc="lower right")
+        # above the axes, beside the title: inside, it covered a bar (digit 9's, lesson 05)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     low = float(np.min(accuracy)) if len(accuracy) else 0.0
     ax.set_ylim(max(0.0, low - 0.05), 1.0)
     ax.set_xticks(DIGITS)
     ax.set_xlabel("true digit")
     ax.set_ylabel("accuracy")
-    ax.set_title("Accuracy per digit")
+    ax.set_title("Accuracy per digit", loc="left")
     return fig
 
 

@@ -53,7 +53,8 @@ def test_figure_renders_with_title_and_labels(name):
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     assert buf.getvalue()[:4] == b"\x89PNG" and len(buf.getvalue()) > 3000
-    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+    axes_title = " ".join(fig.axes[0].get_title(loc) for loc in ("left", "center", "right"))
+    title = fig._suptitle.get_text() if fig._suptitle else axes_title.strip()
     assert title, f"{name} has no title"
     labelled_axes = any(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
     image_grid_caption = fig.get_supxlabel()  # image grids label the grid as a whole
@@ -73,3 +74,19 @@ def test_confusion_matrix_annotates_counts():
     fig = plots.confusion_matrix(CM)
     texts = {t.get_text() for t in fig.axes[0].texts}
     assert str(CM.max()) in texts
+
+
+def test_the_per_digit_legend_covers_no_bar_and_no_title():
+    """Lesson 05's figure: the legend sat over digit 9's bar."""
+    for accuracy in (np.linspace(0.9, 1, 10), np.array([0.99] * 9 + [0.97]), np.full(10, 0.5)):
+        fig = plots.per_class_accuracy(accuracy, overall=float(accuracy.mean()))
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend = ax.get_legend().get_window_extent()
+        for bar in ax.patches:
+            assert not legend.overlaps(bar.get_window_extent()), "the legend covers a bar"
+        assert not legend.overlaps(ax.title.get_window_extent()), "the legend covers the title"
+        assert not legend.overlaps(ax._left_title.get_window_extent()), (
+            "the legend covers the title"
+        )
+        assert fig.bbox.contains(legend.x1 - 1, legend.y1 - 1), "the legend is cut off"
