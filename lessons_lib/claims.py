@@ -226,7 +226,9 @@ def fashion_vs_digits(
     elif f_gap > 0 >= d_gap:
         text += (
             f"On clothes the CNN leads by {points(f_cnn, f_dense)}; on the digits it did not "
-            f"lead in this run ({points(d_cnn, d_dense)} behind or level)."
+            "lead in this run ("
+            + (f"{points(d_cnn, d_dense)} behind" if d_gap < 0 else "level")
+            + ")."
         )
     else:
         text += "The dense network is level or ahead on both in this run."

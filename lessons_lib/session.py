@@ -257,7 +257,8 @@ def name_hint(name: str | None, cell: str, notebook: Path | None = None) -> str 
             if above or position is None:
                 return (
                     f"`{name}` is made by an earlier cell of this lesson{under}, which has not "
-                    f"run since the kernel started; run the cells above this one: {RUN_ABOVE}."
+                    f"run to its end since the kernel started; run the cells above this one: "
+                    f"{RUN_ABOVE}."
                 )
             return (
                 f"`{name}` is made by a later cell of this lesson{under}; run the lesson's "
@@ -268,8 +269,8 @@ def name_hint(name: str | None, cell: str, notebook: Path | None = None) -> str 
         return None
     if here is None:
         return (
-            f"`{name}` is made by an earlier cell of the lesson, which has not run since the "
-            f"kernel started; run the cells above this one: {RUN_ABOVE}."
+            f"`{name}` is made by an earlier cell of the lesson, which has not run to its end "
+            f"since the kernel started; run the cells above this one: {RUN_ABOVE}."
         )
     other = elsewhere[0].name
     return (

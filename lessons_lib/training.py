@@ -368,10 +368,11 @@ def load_or_train(data, settings=None) -> Ready:
                     f"({params.why_not_written(exc)}), so it stays as it is and is not used."
                 )
     if saved is not None:
-        trained_on = saved.meta.get("data", "unknown data")
+        trained_on = str(saved.meta.get("data", "unknown data")).rstrip(". ")
         text = (
-            f"Loaded the model lesson 04 saved at {saved.path} (trained on {trained_on}; "
-            f"{saved.probe_accuracy:.1%} right on {len(probe[1])} test digits)."
+            f"Loaded the model lesson 04 saved at {saved.path} (trained on {trained_on}). "
+            f"A quick check before using it: {saved.probe_accuracy:.1%} right on the first "
+            f"{len(probe[1])} test digits."
         )
         text += f" {saved.note}" if saved.note else ""
         print(text)

@@ -412,7 +412,8 @@ def test_a_fresh_kernel_has_the_hook_before_anything_is_imported(hooked_kernel):
     error = outputs[0]
     assert error["traceback"] == [
         f'NameError: `training` is made by an earlier cell of this lesson (under "04 · Training"), '
-        f"which has not run since the kernel started; run the cells above this one: {session.RUN_ABOVE}."
+        f"which has not run to its end since the kernel started; run the cells above this one: "
+        f"{session.RUN_ABOVE}."
     ]
     status, outputs = _run(kc, "seeds = 1\nprint(seeed)")
     assert status == "error" and "Traceback" in _text(outputs), "a typo keeps Python's traceback"
