@@ -55,6 +55,19 @@ class Recorded(dict):
         return None
 
 
+def _short(value) -> str:
+    """A recorded value as the line under a lesson shows it: floats to four significant
+    digits, a long list by its first values and its length (metrics.json keeps them whole)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        items = [_short(v) for v in value[:3]]
+        if len(value) > 4:
+            return f"[{', '.join(items)}, ... {_short(value[-1])}] ({len(value)} values)"
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
+
+
 def record(**values) -> dict:
     """Show and attach ``values`` (numbers, strings, lists) plus ``peak_rss_mb``,
     ``kernel_cpu_seconds`` and ``machine``; returns them (a dict Jupyter does not echo)."""
@@ -64,7 +77,7 @@ def record(**values) -> dict:
     payload["machine"] = machine.describe()
     json.dumps(payload)  # fail here, in the lesson, if something is not JSON
     shown = {k: v for k, v in payload.items() if k != "machine"}
-    text = "Recorded: " + ", ".join(f"{k}={v}" for k, v in shown.items())
+    text = "Recorded: " + ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
     text += f"; on {payload['machine']['summary']}"
     try:
         from IPython.display import display

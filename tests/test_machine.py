@@ -113,3 +113,15 @@ def test_record_is_shown_once_not_echoed_again_as_the_cells_value():
     assert DisplayFormatter().format(payload) == ({}, {})
     assert DisplayFormatter().format(dict(payload))[0], "a plain dict would be echoed"
     assert json.loads(json.dumps(payload)) == dict(payload)
+
+
+def test_the_recorded_line_rounds_floats_and_shortens_long_lists_but_keeps_them_whole(capsys):
+    """A newcomer saw two lists of 18 unrounded floats under lesson 04's last cell."""
+    curve = [1.7481898069381714 / (i + 1) for i in range(18)]
+    payload = metrics.record(lesson="xx", val_accuracy=0.986498, loss_curve=curve, epochs=18)
+    out = capsys.readouterr().out
+    line = out[out.index("Recorded: ") :].split("'")[0]  # the text/plain a notebook shows
+    assert "val_accuracy=0.9865" in line and "epochs=18" in line
+    assert "loss_curve=[1.748, 0.8741, 0.5827, ... 0.09712] (18 values)" in line
+    assert "1.7481898069381714" not in line
+    assert payload["loss_curve"] == curve, "the recorded figures stay whole"
