@@ -81,7 +81,7 @@ def check_conv_output(answer, size: int = 28, kernel: int = 3) -> CheckResult:
 
 
 @check(CONV_PARAMS)
-def check_conv_params(answer, filters: int = 32, kernel: int = 3, channels: int = 1) -> CheckResult:
+def check_conv_params(answer, filters: int = 16, kernel: int = 3, channels: int = 1) -> CheckResult:
     window = kernel * kernel * channels
     weights = window * filters
     right = weights + filters
