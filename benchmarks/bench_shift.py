@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
+from bench_models import cpu_seconds  # noqa: E402  (this folder is on sys.path)
 from keras import layers  # noqa: E402
 
 from lessons_lib import machine, models, training  # noqa: E402
@@ -36,49 +36,30 @@ from lessons_lib.preprocess import prepare  # noqa: E402
 AUGMENTATIONS = ("RandomTranslation", "PixelShift", "none")
 
 
-def _augment(kind: str) -> list:
-    if kind == "RandomTranslation":
-        return [layers.RandomTranslation(1 / 28, 1 / 28, fill_mode="constant", fill_value=-1.0)]
-    if kind == "PixelShift":
-        return [models.PixelShift(1)]
-    return []
+def _translation() -> layers.Layer:
+    return layers.RandomTranslation(1 / 28, 1 / 28, fill_mode="constant", fill_value=-1.0)
 
 
 def dense(kind: str) -> keras.Model:
-    """Lesson 04's network (320 x 2, dropout 0.15) on (n, 784) input, with ``kind``."""
-    shape = [layers.Reshape((28, 28, 1))] if kind == "RandomTranslation" else []
-    back = [layers.Flatten()] if kind == "RandomTranslation" else []
-    hidden = [[layers.Dense(320, activation="relu"), layers.Dropout(0.15)] for _ in range(2)]
-    model = keras.Sequential(
-        [keras.Input((784,)), *shape, *_augment(kind), *back, *hidden[0], *hidden[1],
-         layers.Dense(10, activation="softmax")]
-    )  # fmt: skip
-    return models._compile(model, 2e-3, models.STEPS_PER_EXECUTION)
+    """Lesson 04's network (``models.dense_model``'s defaults) with ``kind`` of shifts."""
+    if kind != "RandomTranslation":
+        return models.dense_model(shift=1 if kind == "PixelShift" else 0)
+    base = models.dense_model(shift=0)
+    model = keras.Sequential([keras.Input((784,)), layers.Reshape((28, 28, 1)), _translation(),
+                              layers.Flatten(), *base.layers])  # fmt: skip
+    return models._compile(
+        model, models.DENSE_DEFAULTS["learning_rate"], models.STEPS_PER_EXECUTION
+    )
 
 
 def cnn(kind: str) -> keras.Model:
-    """Lesson 07's CNN (16/32 filters, 128 units) on (n, 28, 28, 1) uint8, with ``kind``."""
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.Rescaling(1 / 127.5, offset=-1),
-            *_augment(kind),
-            layers.Conv2D(16, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dropout(0.3),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return models._compile(model, 2e-3, models.STEPS_PER_EXECUTION)
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """Lesson 07's CNN (``models.cnn_model``'s defaults) with ``kind`` of shifts."""
+    if kind != "PixelShift":
+        return models.cnn_model(shift=1 if kind == "RandomTranslation" else 0)
+    base = models.cnn_model(shift=0)  # Rescaling first, then the convolutions
+    model = keras.Sequential([keras.Input((28, 28, 1)), base.layers[0], models.PixelShift(1),
+                              *base.layers[1:]])  # fmt: skip
+    return models._compile(model, models.CNN_DEFAULTS["learning_rate"], models.STEPS_PER_EXECUTION)
 
 
 def time_epochs(build, kind: str, x, y, epochs: int, batch: int) -> tuple[float, float]:
@@ -86,9 +67,9 @@ def time_epochs(build, kind: str, x, y, epochs: int, batch: int) -> tuple[float,
     training.set_seed(0)
     model = build(kind)
     model.fit(x[:3840], y[:3840], batch_size=batch, epochs=1, verbose=0)
-    cpu, wall = _cpu(), time.perf_counter()
+    cpu, wall = cpu_seconds(), time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
-    return (_cpu() - cpu) / epochs, (time.perf_counter() - wall) / epochs
+    return (cpu_seconds() - cpu) / epochs, (time.perf_counter() - wall) / epochs
 
 
 def main(argv=None) -> int:

@@ -62,7 +62,6 @@ def figures(sittings: list[dict], calibration: dict) -> dict[str, dict]:
             "low": max(1, round(fastest)),
             "high": max(1, round(slowest)),
             "slower": max(1, math.ceil(slowest * slow_factor(calibration, book))),
-            "factor": slow_factor(calibration, book),
             "gb": max(r["peak_rss_mb"] for r in runs) / 1024,
         }
     return out

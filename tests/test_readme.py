@@ -10,31 +10,28 @@ RESULTS = ROOT / "benchmarks" / "results" / "mnist-full.json"
 ROWS = {"(a)": "reference", "(b)": "quickstart", "(c)": "lesson_dense", "(d)": "lesson_cnn"}
 
 
+def _check_models_table(table: str, measured: dict, keys: list[str]) -> None:
+    """Rows (a)-(d) of the first models table in ``table``: accuracy, then ``keys``, each the
+    measured figure rounded to the digits the README shows."""
+    for tag, name in ROWS.items():
+        line = next(ln for ln in table.splitlines() if ln.startswith(f"| {tag} "))
+        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+        r = measured["configs"][name]
+        assert cells[1] == f"{r['test_accuracy']:.2%}", name
+        for cell, key in zip(cells[2:], keys, strict=True):
+            assert shown_as(cell, r[key]), (
+                f"{name}: README shows {cell} for {key}, measured {r[key]}"
+            )
+
+
 def test_readme_results_table_matches_the_committed_full_mnist_benchmark():
     measured = json.loads(RESULTS.read_text())
     assert set(measured["configs"]) == set(ROWS.values())
     assert measured["data"].startswith("official MNIST (verified)")
     assert "60,000 training and 10,000 test images" in measured["data"]
-    readme = (ROOT / "README.md").read_text()
-    for tag, name in ROWS.items():
-        line = next(ln for ln in readme.splitlines() if ln.startswith(f"| {tag} "))
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        r = measured["configs"][name]
-        acc, *numbers = cells[1:]
-        assert acc == f"{r['test_accuracy']:.2%}"
-        keys = [
-            "test_loss",
-            "train_seconds",
-            "seconds_per_epoch",
-            "epochs",
-            "peak_rss_mb",
-            "error_vs_quickstart",
-            "time_vs_quickstart",
-        ]
-        for cell, key in zip(numbers, keys, strict=True):
-            assert shown_as(cell, r[key]), (
-                f"{name}: README shows {cell} for {key}, measured {r[key]}"
-            )
+    keys = ["test_loss", "train_seconds", "seconds_per_epoch", "epochs", "peak_rss_mb",
+            "error_vs_quickstart", "time_vs_quickstart"]  # fmt: skip
+    _check_models_table((ROOT / "README.md").read_text(), measured, keys)
 
 
 def test_readme_one_core_models_table_matches_the_committed_one_core_benchmark():
@@ -45,15 +42,7 @@ def test_readme_one_core_models_table_matches_the_committed_one_core_benchmark()
     table = readme[readme.index("**The same four models on one core of this machine") :]
     keys = ["test_loss", "train_cpu_seconds", "cpu_seconds_per_epoch", "train_seconds", "epochs",
             "cpu_time_vs_quickstart"]  # fmt: skip
-    for tag, name in ROWS.items():
-        line = next(ln for ln in table.splitlines() if ln.startswith(f"| {tag} "))
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        r = measured["configs"][name]
-        assert cells[1] == f"{r['test_accuracy']:.2%}", name
-        for cell, key in zip(cells[2:], keys, strict=True):
-            assert shown_as(cell, r[key]), (
-                f"{name}: README shows {cell} for {key}, measured {r[key]}"
-            )
+    _check_models_table(table, measured, keys)
 
 
 def test_readme_shift_cost_table_is_the_committed_run():
