@@ -13,6 +13,7 @@ import functools
 import keras
 from keras import layers
 
+from . import tfdata
 from .data import NUM_CLASSES
 
 INPUT_PIXELS = 784
@@ -88,6 +89,7 @@ def _overshoots(cls) -> bool | None:
 
 
 clip_progress_steps()
+tfdata.install()  # arrays reach fit without tf.data's autotuner: no idle core between epochs
 
 
 @keras.saving.register_keras_serializable(package="lessons_lib")
