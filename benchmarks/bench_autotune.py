@@ -75,6 +75,7 @@ def main(argv=None) -> int:
     }  # fmt: skip
     epochs = {"cnn": models.CNN_TRAINING["epochs"], "dense": args.dense_epochs}
     print(f"data: {data.info.describe()}\nmachine: {machine.describe()['summary']}", flush=True)
+    load_before = round(os.getloadavg()[0], 2)
     runs = {net: {p: [] for p in PIPELINES} for net in inputs}
     for round_ in range(args.repeats):
         for net in inputs:
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
             "what": __doc__.split("\n\n")[0].replace("\n", " "),
             "data": data.info.describe(), "machine": machine.describe(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "load_1min_before": round(os.getloadavg()[0], 2),
+            "load_1min_before": load_before,
             "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
             "epochs": epochs, "repeats": args.repeats,
             "summary": summary, "runs": runs,

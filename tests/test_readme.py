@@ -61,6 +61,26 @@ def test_readme_shift_cost_table_is_the_committed_run():
             assert shown_as(cell, run["summary"][net][kind]["cpu_seconds_per_epoch"]), (net, kind)
 
 
+def test_readme_autotune_table_is_the_committed_run():
+    """The idle-core table: every figure is benchmarks/bench_autotune.py's committed median,
+    measured on one core, and both pipelines gave the same validation accuracies."""
+    run = json.loads((ROOT / "benchmarks" / "results" / "autotune-onecore.json").read_text())
+    assert run["machine"]["usable_cores"] == 1 and run["machine"]["tf_threads"] == 1
+    readme = (ROOT / "README.md").read_text()
+    keys = ("fit_wall", "fit_cpu", "fit_idle", "predict_wall")
+    seen = 0
+    for net, start in (("cnn", "| lesson 07's CNN, 4 epochs |"),
+                       ("dense", "| lesson 04's dense network, its first 6 epochs |")):  # fmt: skip
+        assert run["summary"][net]["same_val_accuracy_every_run"] is True
+        for line in (ln for ln in readme.splitlines() if ln.startswith(start)):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            figures = run["summary"][net][cells[1]]
+            for cell, key in zip(cells[2:], keys, strict=True):
+                assert shown_as(cell, figures[key]), (net, cells[1], key, cell)
+            seen += 1
+    assert seen == 4
+
+
 def test_no_sentence_still_says_full_mnist_was_not_measured():
     texts = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
     for path in texts:
