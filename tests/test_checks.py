@@ -616,6 +616,30 @@ def _solutions_and_hints():
                 hint = None
 
 
+def test_each_check_names_its_exercise_as_the_heading_above_it_does():
+    """A learner reads "Exercise 4.1" in the heading and the same words in the check's answer,
+    never an internal id like "04.compile" (that stays what progress files record)."""
+    seen = []
+    for book in runner.lesson_notebooks():
+        nb = nbformat.read(book, as_version=4)
+        heading = None
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                found = re.search(r"^### (Exercise \d+\.\d+)\b", cell.source, re.M)
+                heading = found.group(1) if found else heading
+            if cell.cell_type == "code" and runner.END in cell.source:
+                name = re.search(r"checks\.(check_\w+)\(", cell.source.split(runner.END)[1])
+                exercise = getattr(checks, name.group(1)).exercise
+                result = exercise.wrong("a test answer.")
+                assert heading == f"Exercise {exercise.number}", (book.name, exercise.id)
+                assert str(result).startswith(f"✗ Not yet ({heading}): ")
+                assert f"({heading}): " in result._repr_markdown_()
+                assert exercise.id not in str(result) + result._repr_markdown_()
+                seen.append(exercise.id)
+                heading = None
+    assert sorted(seen) == sorted(checks.ALL)
+
+
 def test_every_exercise_has_one_hint_and_one_solution():
     assert sorted(e for e, _, _ in _solutions_and_hints()) == sorted(checks.ALL)
 

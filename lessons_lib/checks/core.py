@@ -40,13 +40,15 @@ class CheckResult:
     message: str
     #: set only when the check itself failed on this answer (a bug to fix, not feedback)
     check_error: str | None = field(default=None, compare=False)
+    #: what the learner sees, the heading above the cell ("Exercise 4.1"); else the id
+    label: str = field(default="", compare=False)
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __str__(self) -> str:
         mark = "✓ Correct" if self.passed else "✗ Not yet"
-        return f"{mark} ({self.exercise}): {self.message}"
+        return f"{mark} ({self.label or self.exercise}): {self.message}"
 
     __repr__ = __str__
 
@@ -54,7 +56,7 @@ class CheckResult:
         colour = "green" if self.passed else "#b00"
         mark = "✓ **Correct**" if self.passed else "✗ **Not yet**"
         text = self.message.replace("<", "&lt;").replace(">", "&gt;")
-        return f"<span style='color:{colour}'>{mark}</span> ({self.exercise}): {text}"
+        return f"<span style='color:{colour}'>{mark}</span> ({self.label or self.exercise}): {text}"
 
 
 # --------------------------------------------------------------------------- showing values
@@ -295,16 +297,24 @@ ALL: dict[str, Exercise] = {}
 
 
 class Exercise:
-    """One exercise: its id, its hint, and the ways a check answers."""
+    """One exercise: its id, its number, its hint, and the ways a check answers.
+
+    The id (``04.compile``) is what progress files and grading record; the number is what the
+    learner reads, the one in the notebook's heading: lesson 04's first exercise is 4.1. It
+    counts the lesson's exercises in the order they are defined, which is their order in the
+    notebook (``tests/test_checks.py`` holds the two together)."""
 
     def __init__(self, lesson: str, key: str, hint: str):
         self.lesson, self.key, self.hint = lesson, key, hint
         self.id = f"{lesson}.{key}"
+        before = ALL.get(self.id)  # defined again (a module reloaded): keeps its number
+        count = sum(e.lesson == lesson for e in ALL.values())
+        self.number = before.number if before else f"{int(lesson)}.{count + 1}"
         ALL[self.id] = self
 
     def result(self, passed: bool, message: str, check_error: str | None = None) -> CheckResult:
         _record(self.id, passed)
-        return CheckResult(self.id, passed, message, check_error)
+        return CheckResult(self.id, passed, message, check_error, label=f"Exercise {self.number}")
 
     def right(self, message: str) -> CheckResult:
         return self.result(True, message)

@@ -1,4 +1,5 @@
-"""Lesson 03's exercises: parameters of a dense layer, build the network, the untrained loss."""
+"""Lesson 03's exercises, in the notebook's order: parameters of a dense layer, the untrained loss,
+build the network."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ PARAMS = Exercise(
     "count what one unit owns: something for each of its inputs, and one thing of its own. "
     "Then count the units.",
 )
-MODEL = Exercise(
-    "03",
-    "model",
-    "follow the pattern of the network built above: an input of the flattened size, a hidden "
-    "Dense layer, and an output layer whose activation turns scores into probabilities.",
-)
 INITIAL_LOSS = Exercise(
     "03",
     "initial_loss",
     "the loss of one image is minus the natural log of the probability given to its true digit; "
     "what is that probability when every digit gets the same share?",
+)
+MODEL = Exercise(
+    "03",
+    "model",
+    "follow the pattern of the network built above: an input of the flattened size, a hidden "
+    "Dense layer, and an output layer whose activation turns scores into probabilities.",
 )
 
 
