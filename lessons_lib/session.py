@@ -17,6 +17,9 @@ run before the first import go without them.
 What the hook does (stdlib only at kernel start; TensorFlow is never imported here):
 
 - ``nativelog.install()``: TensorFlow's C++/absl log lines stay out of the notebook.
+- ``machine.cap_threads()``: under a CPU quota (Binder, a JupyterHub on Kubernetes), TensorFlow's
+  thread pools are sized to the quota instead of to every core of the host, when nobody chose
+  a thread count and TensorFlow is not imported yet.
 - A ``NameError`` for a name a lesson defines, raised in a cell, becomes one line saying which
   cell makes it and what to run (after a restart, or a cell run before the ones it needs).
   Any other name (a learner's typo) keeps Python's own error and its "Did you mean" hint.
@@ -34,7 +37,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import nativelog
+from . import machine, nativelog
 
 EXTENSION = "lessons_lib.session"
 CONFIG_NAME = "ipython_kernel_config.json"
@@ -88,6 +91,8 @@ def install(shell=None) -> bool:
         return True
     if "ipykernel" in sys.modules:  # a terminal IPython shows descriptor 2 itself: leave it
         nativelog.install()
+    if "tensorflow" not in sys.modules:  # read once, when TensorFlow starts its thread pools
+        machine.cap_threads()
     if not shell.custom_exceptions:  # never take the slot from someone else's handler
         shell.set_custom_exc((NameError, KeyboardInterrupt), _on_exception)
     shell._lessons_session = True
