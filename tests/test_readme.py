@@ -81,6 +81,20 @@ def test_readme_autotune_table_is_the_committed_run():
     assert seen == 4
 
 
+def test_readme_quota_table_is_the_committed_run():
+    run = json.loads((ROOT / "benchmarks" / "results" / "quota-onecpu.json").read_text())
+    assert run["quota"] == 1.0
+    readme = (ROOT / "README.md").read_text()
+    modes = list(run["summary"])
+    for book in ("04", "07"):
+        cells = _row(readme, f"| lesson {book} | ")
+        assert len(cells) == 2, book
+        for cell, mode in zip(cells, modes, strict=True):
+            assert shown_as(cell, run["summary"][mode][book]["seconds"]), (book, mode, cell)
+        for mode, threads in zip(modes, (run["machine"]["cores"], 1), strict=True):
+            assert all(r[book]["tf_threads"] == threads for r in run["runs"][mode])
+
+
 def test_no_sentence_still_says_full_mnist_was_not_measured():
     texts = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
     for path in texts:
