@@ -28,13 +28,18 @@ def digit_png(image: np.ndarray, scale: int = 6) -> bytes:
 def placeholder_png(size: int = 112, text: str = "no drawing yet") -> bytes:
     """A light grey square with ``text`` in it: what a preview shows before there is a digit
     (an empty image widget shows the browser's broken-image icon instead)."""
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
     img = Image.new("L", (size, size), 238)
     draw = ImageDraw.Draw(img)
     draw.rectangle((0, 0, size - 1, size - 1), outline=170)
-    left, top, right, bottom = draw.textbbox((0, 0), text)
-    draw.text(((size - (right - left)) / 2, (size - (bottom - top)) / 2), text, fill=90)
+    try:  # Pillow's bundled scalable font: its bitmap default all but drops the spaces
+        font = ImageFont.load_default(size=max(9, size // 9))
+    except (TypeError, OSError):  # a Pillow before 10.1, or built without FreeType
+        font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x, y = (size - (right - left)) / 2 - left, (size - (bottom - top)) / 2 - top
+    draw.text((x, y), text, fill=90, font=font)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

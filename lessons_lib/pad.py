@@ -68,7 +68,8 @@ class DrawingPad:
     def __init__(self, predict_fn, explain_fn=None):
         """``explain_fn`` (optional) maps a (1, 28, 28) digit and its predicted class to a
         (1, 784) attribution map (:func:`lessons_lib.attribution.input_gradients`) and the
-        28x28 digit it was computed on; the pad then shows what the network looked at."""
+        28x28 digit it was computed on, the one the network receives (lesson 06: deskewed);
+        the pad then shows what the network looked at, and that digit as what it sees."""
         import ipywidgets as w
 
         from .anywidgets import DrawingCanvas, KernelLink, prepare_host
@@ -121,15 +122,20 @@ class DrawingPad:
         probs = np.asarray(self.predict_fn(digit[None]))[0]
         predicted = int(np.argmax(probs))
         self.last = {"digit": digit, "probs": probs, "predicted": predicted}
-        self.preview.value = digit_png(digit, scale=4)
-        self.bars.value = probability_html(probs)
-        self.message.value = prediction_message(probs)
+        shown = digit
         if self.explain_fn is not None:
             from .attribution import map_png
 
             gradient, seen = self.explain_fn(digit[None], predicted)
             self.last["map"] = np.asarray(gradient).reshape(28, 28)
             self.why.value = map_png(gradient, seen, scale=4)
+            shown = np.clip(np.asarray(seen, dtype="float32").reshape(28, 28), 0, 255).round()
+        # the digit as the network gets it: the straightened one the map is drawn on, when
+        # explain_fn gives it (its deskewing is the network's), else the MNIST-style digit
+        self.last["shown"] = shown.astype(np.uint8)
+        self.preview.value = digit_png(self.last["shown"], scale=4)
+        self.bars.value = probability_html(probs)
+        self.message.value = prediction_message(probs)
         return self.last
 
     def _problem(self, exc: Exception) -> None:

@@ -232,6 +232,8 @@ CASES = [
     ("05.accuracy", "round(float(np.mean(y_pred == y_test)) + 0.004, 3)", False, "close to"),
     ("05.accuracy", "[0.31, 0.75]", False, "model.evaluate"),
     ("05.accuracy", "'0.75'", False, "leave out the quotes"),
+    ("05.accuracy", "'75%'", False, "leave out the quotes and the % sign: 75% is the number 0.75."),
+    ("03.params", "'50,240'", False, "Python reads 50,240 as several numbers; write 50240."),
     # 05.confusion
     ("05.confusion", "cm[4, 9]", True, "7 images of 4 were read as 9"),
     ("05.confusion", "int(cm[4][9])", True, "read as 9"),
@@ -499,6 +501,13 @@ D = keras.layers.Dense
         (
             lambda: model(
                 D(64, activation="relu"), D(64, activation="relu"), D(10, activation="softmax")
+            ),
+            False,
+            "the reference project's network, which lesson 02 trains",
+        ),
+        (
+            lambda: model(
+                D(64, activation="relu"), D(32, activation="relu"), D(10, activation="softmax")
             ),
             False,
             "asks for one",

@@ -389,3 +389,27 @@ def test_fuzz_bad_explorer_inputs_get_a_clear_error_never_a_raw_one(field, bad):
         explorer.set_filter(mode, digit=3)
         for position in range(len(explorer.indices)):
             explorer.show(position)
+
+
+def test_the_small_picture_is_the_digit_the_network_receives_straightened():
+    """A newcomer drew a slanted 7 and saw it still slanted under "what the network sees",
+    while the network got it deskewed. With lesson 06's explain_fn the preview is the
+    straightened digit the map is drawn on."""
+    from lessons_lib.preprocess import deskew
+
+    def explain(digits, predicted):
+        return np.zeros((1, 784)), deskew(digits)[0]
+
+    pad = DrawingPad(_confident(1), explain_fn=explain)
+    paper = np.full((200, 200), 255, np.uint8)
+    for row in range(20, 180):  # a stroke leaning right by one pixel in two
+        paper[row, 60 + (180 - row) // 2 : 72 + (180 - row) // 2] = 0
+    result = pad.load_upload(_png(paper), "slanted-one.png")
+    straight = np.clip(np.asarray(deskew(result["digit"][None])[0], "float32"), 0, 255).round()
+    assert np.array_equal(result["shown"], straight.astype(np.uint8))
+    assert not np.array_equal(result["shown"], result["digit"]), "deskewing moved nothing"
+    assert pad.preview.value == images.digit_png(result["shown"], scale=4)
+    plain = DrawingPad(_confident(1))  # no explain_fn: the MNIST-style digit itself
+    assert np.array_equal(
+        plain.load_upload(_png(paper), "slanted-one.png")["shown"], result["digit"]
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,12 +155,33 @@ def _refuse_common(answer, wanted: str) -> None:
     if isinstance(answer, (bool, np.bool_)):
         raise Refused(f"{answer} is a yes/no value, not {wanted}.")
     if isinstance(answer, (str, bytes)):
-        raise Refused(f"that is {describe(answer)}, not {wanted}: leave out the quotes.")
+        raise Refused(f"that is {describe(answer)}, not {wanted}: {_unquote(answer)}")
     if _is_tensor(answer):
         raise Refused(
             f"that is {describe(answer)}; this exercise works in plain Python and NumPy: "
             "compute it with NumPy (or convert with .numpy())."
         )
+
+
+def _unquote(text: str | bytes) -> str:
+    """What to type instead of quoted text: leaving out only the quotes must give Python a
+    number, so a % sign or a thousands comma is named too ('98.86%' unquoted is a syntax
+    error, 60,000 a pair of numbers)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    plain = text.strip()
+    if plain.endswith("%"):
+        try:
+            value = float(plain[:-1].replace(",", "")) / 100
+        except ValueError:
+            return "leave out the quotes and the % sign: a percentage p% is the number p / 100."
+        return f"leave out the quotes and the % sign: {plain} is the number {value:.6g}."
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", plain):
+        return (
+            f"leave out the quotes and the commas: Python reads {plain} as several numbers; "
+            f"write {plain.replace(',', '')}."
+        )
+    return "leave out the quotes."
 
 
 def as_whole(answer) -> int:

@@ -135,6 +135,11 @@ def check_model(model) -> CheckResult:
             "probabilities; give it the activation that makes ten probabilities."
         )
     hidden = dense[:-1]
+    if len(hidden) == 2 and all(layer.units == 64 for layer in hidden):
+        return MODEL.wrong(
+            "two hidden Dense(64) layers: that is the reference project's network, which lesson "
+            "02 trains. This exercise asks for a smaller one, with a single hidden Dense(64)."
+        )
     if len(hidden) > 1:
         return MODEL.wrong(
             f"{len(hidden)} hidden Dense layers; the exercise asks for one, of 64 units."
