@@ -150,6 +150,9 @@ def learning_curves(
     return text
 
 
+SCALING_RANGES = ("raw 0..255", "[0, 1]", "[-1, 1]")  # lesson 02's experiment, in its order
+
+
 def scaling_race(results: Sequence[Sequence]) -> str:
     """Lesson 02: the three input ranges, ranked as this run ranked them.
 
@@ -160,9 +163,17 @@ def scaling_race(results: Sequence[Sequence]) -> str:
     order = sorted(results, key=lambda k: -results[k])
     shown = ", ".join(f"{k} {pct(results[k])}" for k in results)
     text = f"This run: {shown}. "
+    missing = [k for k in SCALING_RANGES if k not in results]
+    if missing:  # the experiment cell was interrupted: rank only what ran, and say so
+        text += (
+            f"{' and '.join(missing)} did not run: the experiment cell stopped before "
+            f"{'it' if len(missing) == 1 else 'them'}. Run it again to compare all three. "
+        )
     raw = next((k for k in results if k.startswith("raw")), None)
     scaled = [k for k in results if k != raw]
-    if raw is not None and order[-1] == raw:
+    if raw is not None and not scaled:
+        pass  # nothing to rank it against
+    elif raw is not None and order[-1] == raw:
         best = max(scaled, key=lambda k: results[k])
         text += f"Raw pixels trained worst, {points(results[best], results[raw])} behind {best}. "
     elif raw is not None:

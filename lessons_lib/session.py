@@ -24,7 +24,8 @@ What the hook does (stdlib only at kernel start; TensorFlow is never imported he
   cell makes it and what to run (after a restart, or a cell run before the ones it needs).
   Any other name (a learner's typo) keeps Python's own error and its "Did you mean" hint.
 - A ``KeyboardInterrupt`` that stops ``fit`` becomes one line saying how many epochs ran, that
-  the model is not saved, and what running the cell again does (``fitstate``).
+  the model is not saved, and what running the cell again does (``fitstate``); one anywhere
+  else, a line saying the cell stopped part-way and to run it again.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ EXTENSION = "lessons_lib.session"
 CONFIG_NAME = "ipython_kernel_config.json"
 LESSON_FILE = re.compile(r"^\d\d_\w+\.ipynb$")
 RUN_ABOVE = "Run ▸ Run All Above Selected Cell"
+# A Kernel ▸ Interrupt anywhere but in fit (there, fitstate says more): where the cell stopped,
+# deep in a library, is no use to a learner; that it stopped part-way is.
+INTERRUPTED = (
+    "this cell was stopped (Kernel ▸ Interrupt) before its end, so what it makes may be missing "
+    "or only partly done. Run it again to finish it."
+)
 
 
 # --------------------------------------------------------------------------- installing
@@ -116,7 +123,7 @@ def _on_exception(shell, etype, value, tb, tb_offset=None):
         elif issubclass(etype, KeyboardInterrupt):
             from .fitstate import describe_interrupt
 
-            line = describe_interrupt(tb, shell.user_ns, top_level_names(cell))
+            line = describe_interrupt(tb, shell.user_ns, top_level_names(cell)) or INTERRUPTED
     except Exception:  # a hint must never hide the real error
         line = None
     if line is None:

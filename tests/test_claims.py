@@ -303,6 +303,28 @@ def test_learning_curves_sentence_says_where_training_loss_sits(data):
     assert f"lowest in epoch {best}" in text
 
 
+@pytest.mark.parametrize("ran", [1, 2])
+def test_an_interrupted_experiment_is_said_to_be_incomplete(ran):
+    """A newcomer stopped lesson 02's experiment during its last run and read a ranking of
+    two as if it were the race of three. The sentence names what did not run."""
+    results = list(zip(claims.SCALING_RANGES, (0.86, 0.93, 0.91), strict=True))[:ran]
+    text = claims.scaling_race(results)
+    missing = claims.SCALING_RANGES[ran:]
+    assert f"{' and '.join(missing)} did not run" in text and "Run it again" in text
+    assert "did not run" not in claims.scaling_race(
+        list(zip(claims.SCALING_RANGES, (0.8, 0.9, 0.95), strict=True))
+    )
+
+
+def test_the_experiment_runs_the_ranges_the_sentence_expects():
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "02_flatten_and_normalize.ipynb", 4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "inputs = {" in c.source)
+    block = cell[cell.index("inputs = {") : cell.index("}", cell.index("inputs = {"))]
+    assert tuple(re.findall(r'^\s*"([^"]+)":', block, re.M)) == claims.SCALING_RANGES
+
+
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3, unique=True))
 def test_scaling_sentence_ranks_as_the_figures_do(values):

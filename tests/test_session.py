@@ -477,6 +477,28 @@ def test_interrupting_fit_says_where_it_stopped_and_the_save_is_refused(hooked_k
     )
 
 
+@pytest.mark.notebooks
+def test_interrupting_a_cell_outside_fit_says_it_stopped_part_way(hooked_kernel):
+    """A newcomer interrupted lesson 02's experiment between its fits and got about 100 lines
+    of traceback into TensorFlow. Any interrupt now gets one line."""
+    km, kc, _ = hooked_kernel
+    cell = (
+        "import time\nfor i in range(600):\n    print('tick', i, flush=True)\n    time.sleep(0.1)"
+    )
+    sent = []
+
+    def interrupt_soon(content):
+        if "tick 2" in content.get("text", "") and not sent:
+            sent.append(True)
+            km.interrupt_kernel()
+
+    status, outputs = _run(kc, cell, on_output=interrupt_soon)
+    errors = [o for o in outputs if "traceback" in o]
+    assert status == "error" and len(errors) == 1
+    assert errors[0]["traceback"] == [f"KeyboardInterrupt: {session.INTERRUPTED}"]
+    assert _run(kc, "print('still here')")[0] == "ok"
+
+
 def test_the_wheel_installs_the_kernel_config_into_the_environment(tmp_path):
     """A wheel install (Colab, a course folder) gets {prefix}/etc/ipython/... as data."""
     import zipfile
