@@ -69,7 +69,8 @@ def sample_grid(
             color = style.RIGHT if right else style.WRONG
         ax.set_title(text, fontsize=10, color=color, fontweight="bold")
     fig.suptitle(title)
-    fig.supxlabel("label" if predictions is None else "true -> predicted", fontsize=9)
+    if predictions is not None:  # each title already says "label N" when there is no prediction
+        fig.supxlabel("true -> predicted", fontsize=9)
     return fig
 
 

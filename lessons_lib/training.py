@@ -370,7 +370,7 @@ def load_or_train(data, settings=None) -> Ready:
     if saved is not None:
         trained_on = str(saved.meta.get("data", "unknown data")).rstrip(". ")
         text = (
-            f"Loaded the model lesson 04 saved at {saved.path} (trained on {trained_on}). "
+            f"Loaded lesson 04's network from {saved.path} (trained on {trained_on}). "
             f"A quick check before using it: {saved.probe_accuracy:.1%} right on the first "
             f"{len(probe[1])} test digits."
         )

@@ -62,7 +62,7 @@ def test_save_and_reload_round_trip(sample, tmp_path):
     )
     settings = params.TrainingSettings(seed=1, artifacts_dir=str(tmp_path), **PARAMS)
     model, _, how = training.load_or_train(raw, settings)
-    assert "Loaded the model lesson 04 saved" in how and "right on the first 500 test digits" in how
+    assert "Loaded lesson 04's network from" in how and "right on the first 500 test digits" in how
 
 
 def test_load_or_train_says_before_it_trains_and_how_long(sample, tmp_path, capsys):
