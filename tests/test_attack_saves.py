@@ -255,7 +255,7 @@ def test_a_damaged_history_never_blocks_a_good_model(tmp_path, sample, trained):
     saved = training.load_trained(tmp_path)
     assert saved is not None and saved.history == {} and "history is damaged" in saved.note
     _, _, how = training.load_or_train(sample, _settings(tmp_path))
-    assert how.startswith("Loaded the model") and "history is damaged" in how
+    assert how.startswith("Loaded lesson 04's network from") and "history is damaged" in how
 
 
 @pytest.mark.notebooks
@@ -505,7 +505,7 @@ def test_a_model_saved_by_the_previous_release_is_read_and_named_so(tmp_path, sa
     assert saved.history == trained.history and saved.meta == {"seed": 1}
     assert "saved by an older release of these lessons" in saved.note
     _, _, how = training.load_or_train(sample, _settings(tmp_path))
-    assert how.startswith("Loaded the model") and "older release" in how
+    assert how.startswith("Loaded lesson 04's network from") and "older release" in how
     (tmp_path / training.HISTORY_FILE).unlink()  # no record at all: not the lessons'
     with pytest.raises(training.SavedModelProblem, match="was not saved by these lessons"):
         training.load_trained(tmp_path)
@@ -586,7 +586,7 @@ def test_a_read_only_course_folder_with_a_good_model_just_loads(sample, trained,
     with pytest.raises(OSError):
         (folder / "probe").write_text("x")  # really read-only, even for root
     _, _, how = training.load_or_train(sample, _settings(folder))
-    assert how.startswith("Loaded the model"), how
+    assert how.startswith("Loaded lesson 04's network from"), how
 
 
 def test_a_read_only_course_folder_with_a_bad_model_trains_and_says_why(sample, mounted, tmp_path):

@@ -158,7 +158,7 @@ def test_fast_run_metrics_json(fast_run):
     assert four["epochs_run"] == 1 and four["reload_ok"] is True
     assert (out / "artifacts" / "dense_model.keras").is_file()
     five = nbs["05_evaluating"]["metrics"]
-    assert "lesson 04 saved" in five["model_source"]
+    assert "Loaded lesson 04's network from" in five["model_source"]
     assert 0.5 < five["test_accuracy"] <= 1 and five["n_test"] == 1000
     assert five["errors"] == round((1 - five["test_accuracy"]) * 1000)
     assert m["headline"]["test_accuracy"] == five["test_accuracy"]
