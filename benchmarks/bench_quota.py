@@ -33,12 +33,10 @@ MODES = ("TensorFlow's own threads (every core)", "threads sized to the quota (k
 
 
 def make_group(quota: float) -> Path:
-    own = next(
-        line.split(":", 2)[2].strip()
-        for line in Path("/proc/self/cgroup").read_text().splitlines()
-        if "cpu" in line.split(":")[1].split(",")
-    )
-    group = Path(f"/sys/fs/cgroup/cpu{own.rstrip('/')}/lessons-bench-quota-{os.getpid()}")
+    own = machine.v1_cgroup("cpu")
+    if own is None:
+        raise SystemExit("this machine has no cgroup-v1 cpu hierarchy to make a quota in")
+    group = own / f"lessons-bench-quota-{os.getpid()}"
     group.mkdir(exist_ok=True)
     (group / "cpu.cfs_period_us").write_text("100000")
     (group / "cpu.cfs_quota_us").write_text(str(int(quota * 100000)))

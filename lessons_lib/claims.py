@@ -171,13 +171,14 @@ def scaling_race(results: Sequence[Sequence]) -> str:
         )
     raw = next((k for k in results if k.startswith("raw")), None)
     scaled = [k for k in results if k != raw]
-    if raw is not None and not scaled:
-        pass  # nothing to rank it against
-    elif raw is not None and order[-1] == raw:
-        best = max(scaled, key=lambda k: results[k])
-        text += f"Raw pixels trained worst, {points(results[best], results[raw])} behind {best}. "
-    elif raw is not None:
-        text += f"Raw pixels were not the worst this time ({order[-1]} was). "
+    if raw is not None and scaled:  # raw alone (an interrupted run) has nothing to rank against
+        if order[-1] == raw:
+            best = max(scaled, key=lambda k: results[k])
+            text += (
+                f"Raw pixels trained worst, {points(results[best], results[raw])} behind {best}. "
+            )
+        else:
+            text += f"Raw pixels were not the worst this time ({order[-1]} was). "
     if len(scaled) == 2:
         a, b = sorted(scaled, key=lambda k: -results[k])
         if results[a] == results[b]:

@@ -84,6 +84,23 @@ def cpu_quota(proc_cgroup: Path = _PROC_CGROUP, root: Path = _CGROUP_ROOT) -> fl
     return min(limits) if limits else None
 
 
+def v1_cgroup(controller: str, proc_cgroup: Path = _PROC_CGROUP, root: Path = _CGROUP_ROOT):
+    """This process's own folder in the cgroup-v1 hierarchy of ``controller`` (``"cpu"``,
+    ``"memory"``), where root can make a child cgroup with a limit; None when there is none
+    (cgroup v2 only, not Linux). The benchmarks and the attack tests put lessons in one."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) == 3 and controller in parts[1].split(","):
+            for mount in dict.fromkeys((parts[1], controller)):
+                if (root / mount).is_dir():
+                    return root / mount / parts[2].strip().lstrip("/")
+    return None
+
+
 def _v2_quota(folder: Path) -> float | None:
     try:
         quota, period = (folder / "cpu.max").read_text().split()[:2]

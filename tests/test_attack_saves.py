@@ -30,7 +30,7 @@ import papermill as pm
 import pytest
 
 from conftest import ROOT
-from lessons_lib import params, training
+from lessons_lib import machine, params, training
 from lessons_lib.data import load_mnist
 
 WRITER = textwrap.dedent(
@@ -311,18 +311,16 @@ LESSON_LIMIT_MB = 1536  # no input may take a lesson past 1.5 GB
 def _memory_cgroup(limit_mb: int):
     """A cgroup-v1 memory cgroup with ``limit_mb`` under this process's own, as Binder's
     2 GiB limit works; None where this machine does not let us make one (not root, v2...)."""
+    own = machine.v1_cgroup("memory")
+    if own is None:
+        return None
     try:
-        own = next(
-            line.split(":", 2)[2].strip()
-            for line in open("/proc/self/cgroup")
-            if line.split(":")[1] == "memory"
-        )
-        group = f"/sys/fs/cgroup/memory{own.rstrip('/')}/lessons-attack-{os.getpid()}"
+        group = f"{own}/lessons-attack-{os.getpid()}"
         os.makedirs(group, exist_ok=True)
         with open(f"{group}/memory.limit_in_bytes", "w") as fh:
             fh.write(str(limit_mb * 2**20))
         return group
-    except (OSError, StopIteration, IndexError):
+    except OSError:
         return None
 
 

@@ -159,6 +159,17 @@ def test_a_v1_quota_is_read_from_the_cpu_controller(tmp_path):
     assert machine.cpu_quota(proc, root) == 0.5
 
 
+def test_the_own_v1_folder_is_found_under_its_controller(tmp_path):
+    proc, root = _tree(tmp_path, "0::/\n5:memory:/pod/x\n4:cpu,cpuacct:/pod/x\n", {
+        "memory/pod/x/memory.limit_in_bytes": "1\n",
+        "cpu,cpuacct/pod/x/cpu.cfs_quota_us": "-1\n",
+    })  # fmt: skip
+    assert machine.v1_cgroup("memory", proc, root) == root / "memory" / "pod" / "x"
+    assert machine.v1_cgroup("cpu", proc, root) == root / "cpu,cpuacct" / "pod" / "x"
+    assert machine.v1_cgroup("pids", proc, root) is None
+    assert machine.v1_cgroup("cpu", tmp_path / "no-such-file", root) is None
+
+
 def test_no_quota_no_cgroups_and_no_linux_give_none(tmp_path):
     proc, root = _tree(tmp_path, "0::/\n1:cpu:/\n", {
         "unified/cpu.max": "max 100000\n",
@@ -223,15 +234,11 @@ def test_a_kernel_in_a_real_one_cpu_cgroup_sizes_tensorflow_to_it():
     test_attack_saves does."""
     import subprocess
     import sys
-    from pathlib import Path
 
     assert machine.affinity_cores() >= 2, "needs a machine of two cores or more"
-    own = next(
-        line.split(":", 2)[2].strip()
-        for line in Path("/proc/self/cgroup").read_text().splitlines()
-        if "cpu" in line.split(":")[1].split(",")
-    )
-    group = Path(f"/sys/fs/cgroup/cpu{own.rstrip('/')}/lessons-quota-{os.getpid()}")
+    own = machine.v1_cgroup("cpu")
+    assert own is not None, "no cgroup-v1 cpu hierarchy on this machine"
+    group = own / f"lessons-quota-{os.getpid()}"
     group.mkdir()
     try:
         (group / "cpu.cfs_period_us").write_text("100000")

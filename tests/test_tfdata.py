@@ -4,16 +4,16 @@ same results as Keras' own pipeline, in every lesson that trains or predicts."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
-from lessons_lib import models, tfdata, training
+from lessons_lib import models, runner, tfdata, training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,11 +80,7 @@ def test_training_and_predictions_are_the_same_with_either_pipeline(keras_own_pi
 
 
 def _cells(path: Path) -> list[str]:
-    return [
-        "".join(c["source"])
-        for c in json.loads(path.read_text())["cells"]
-        if c["cell_type"] == "code"
-    ]
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
 CALLS = re.compile(r"\.(fit|predict|evaluate)\(|evaluation\.|load_or_train\(")
@@ -93,9 +89,7 @@ IMPORTS = re.compile(
 )
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "notebooks").glob("0*.ipynb")), ids=lambda p: p.name[:2]
-)
+@pytest.mark.parametrize("path", runner.lesson_notebooks(), ids=lambda p: p.name[:2])
 def test_every_lesson_imports_the_library_before_it_trains_or_predicts(path):
     """The fix rides on importing lessons_lib.models (lessons_lib.training imports it): a
     lesson calling fit, predict or evaluate before that import would train the slow way."""
