@@ -116,6 +116,19 @@ def prepare(
     return normalize(flatten(images), value_range)
 
 
+def prepare_images(images: np.ndarray, *, straighten: bool = True) -> np.ndarray:
+    """Lesson 07's CNN pipeline: (n, 28, 28) uint8 -> (n, 28, 28, 1) uint8.
+
+    deskew (unless ``straighten=False``) and add the one colour channel a convolution
+    expects. The pixels stay uint8: the CNN maps them to [-1, 1] itself, so no float copy
+    of the data set is made. Without deskewing the result is a view of ``images``.
+    """
+    images = np.asarray(images)
+    if straighten:
+        images = deskew(images)
+    return images[..., None]
+
+
 def deskew(images: np.ndarray) -> np.ndarray:
     """Straighten slanted digits: (n, 28, 28) uint8 -> (n, 28, 28) uint8.
 
