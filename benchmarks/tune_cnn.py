@@ -215,7 +215,9 @@ def plot(runs: dict[str, dict], path: Path) -> None:
             ax.axvline(budget, color=color, linestyle="--", linewidth=1,
                        label=f"{label}: 120 s on the slow machine, scaled by the 32/64-filter "
                        f"row ({budget:.0f} s)")  # fmt: skip
-    calibration = json.loads((Path(__file__).parent / "results/slow-kind-calibration.json").read_text())
+    calibration = json.loads(
+        (Path(__file__).parent / "results/slow-kind-calibration.json").read_text()
+    )
     ratio = max(  # lesson 07's CNN training and whole notebook, slower machine / this one
         calibration["slow_kind"]["07_going_further"][k] / calibration["here"]["07_going_further"][k]
         for k in ("seconds", "cnn_train_seconds")

@@ -34,15 +34,16 @@ TRAINING_DEFAULTS = {
     "shift": 1,
 }
 # Lesson 07's CNN and its training, chosen on validation figures with benchmarks/tune_cnn.py on
-# full MNIST, one core, one TensorFlow thread (README, "Results"; issue #19).
+# full MNIST, one core, one TensorFlow thread (README, "Results"; issue #19). It trains on
+# deskewed digits (preprocess.prepare_images), as lesson 04's dense network does.
 CNN_DEFAULTS = {
     "filters": 16,
     "dense_units": 128,
     "dropout": 0.3,
-    "learning_rate": 2e-3,
+    "learning_rate": 4e-3,
     "shift": 1,
 }
-CNN_TRAINING = {"epochs": 4, "batch_size": 128}
+CNN_TRAINING = {"epochs": 6, "batch_size": 128}
 # Run this many batches per call into TensorFlow: cuts Python overhead per step
 # (measured on 2 cores: 10 epochs took 5.1 s with 1, 3.2 s with 8), same results.
 STEPS_PER_EXECUTION = 32

@@ -84,3 +84,31 @@ def test_lesson_07_trains_with_the_library_defaults():
     (fit,) = [c.source for c in nb.cells if c.cell_type == "code" and "= cnn.fit(" in c.source]
     lr = models.CNN_DEFAULTS["learning_rate"]
     assert f"cosine_schedule(cnn_epochs, {lr})" in fit, "the schedule starts at the model's rate"
+
+
+def test_lesson_07_and_the_benchmarks_train_the_cnn_on_deskewed_digits():
+    """The CNN's figures (99.50% in mnist-onecore.json, the tune_cnn rows it was chosen by) are
+    of deskewed digits: the lesson's training cell, bench_models and tune_cnn's chosen row must
+    all straighten them, and the Fashion-MNIST CNN must not (clothes do not slant)."""
+    nb = nbformat.read(BOOK, as_version=4)
+    (fit,) = [c.source for c in nb.cells if c.cell_type == "code" and "= cnn.fit(" in c.source]
+    assert "x_img = prepare_images(x_train)" in fit
+    assert "x_test_img = prepare_images(x_test)" in fit
+    (fashion,) = [c.source for c in nb.cells if c.cell_type == "code" and "f_cnn.fit(" in c.source]
+    assert fashion.count("prepare_images(") == 2
+    assert fashion.count("straighten=False") >= 4  # dense prepare twice, CNN images twice
+    bench = (ROOT / "benchmarks" / "bench_models.py").read_text()
+    cnn_branch = bench[bench.index('elif name == "lesson_cnn":') :]
+    assert "xin = prepare_images(x)" in cnn_branch and "xtest = prepare_images(xt)" in cnn_branch
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import tune_cnn
+
+    chosen = [
+        tune_cnn.unpack(row) for row in tune_cnn.GRID
+        if tune_cnn.unpack(row)["straighten"]
+        and tune_cnn.unpack(row)["epochs"] == models.CNN_TRAINING["epochs"]
+        and tune_cnn.unpack(row)["learning_rate"] == models.CNN_DEFAULTS["learning_rate"]
+    ]  # fmt: skip
+    assert len(chosen) == 1 and chosen[0]["filters"] == models.CNN_DEFAULTS["filters"]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessons_lib.preprocess import deskew, flatten, normalize, prepare, stratified_split
+from lessons_lib.preprocess import (
+    deskew,
+    flatten,
+    normalize,
+    prepare,
+    prepare_images,
+    stratified_split,
+)
 
 
 def images(n=6):
@@ -61,6 +68,21 @@ def test_prepare_is_deskew_flatten_normalize():
     assert -1.0 <= out.min() and out.max() <= 1.0
     np.testing.assert_array_equal(out, normalize(flatten(deskew(x))))
     np.testing.assert_array_equal(prepare(x, straighten=False), normalize(flatten(x)))
+
+
+def test_prepare_images_is_deskew_with_one_channel_and_stays_uint8():
+    """Lesson 07's CNN pipeline: deskewed, (n, 28, 28, 1), uint8 (the model rescales), and
+    without deskewing a view of the images, not a copy."""
+    x = images()
+    out = prepare_images(x)
+    assert out.shape == (6, 28, 28, 1) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., 0], deskew(x))
+    assert not np.shares_memory(out, x)
+    raw = prepare_images(x, straighten=False)
+    assert raw.shape == (6, 28, 28, 1) and np.shares_memory(raw, x)
+    np.testing.assert_array_equal(raw[..., 0], x)
+    with pytest.raises(TypeError, match="uint8"):
+        prepare_images(x.astype(np.float32))
 
 
 def slanted_bar(slope: float) -> np.ndarray:

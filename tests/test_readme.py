@@ -69,7 +69,7 @@ def test_readme_autotune_table_is_the_committed_run():
     readme = (ROOT / "README.md").read_text()
     keys = ("fit_wall", "fit_cpu", "fit_idle", "predict_wall")
     seen = 0
-    for net, start in (("cnn", "| lesson 07's CNN, 4 epochs |"),
+    for net, start in (("cnn", "| lesson 07's CNN then (raw digits), 4 epochs |"),
                        ("dense", "| lesson 04's dense network, its first 6 epochs |")):  # fmt: skip
         assert run["summary"][net]["same_val_accuracy_every_run"] is True
         for line in (ln for ln in readme.splitlines() if ln.startswith(start)):
@@ -130,8 +130,8 @@ def test_readme_one_core_lesson_times_are_the_committed_runs_with_their_machine(
     lesson_times = _lesson_times()
     readme = (ROOT / "README.md").read_text()
     rows = {
-        "series-onecore.json": "| **this machine, 1 core, quiet (2026-12-04), first sitting",
-        "series-onecore-2.json": "| **same, second sitting",
+        "series-onecore.json": "| **this machine, 1 core, quiet (2026-12-04 12:40), first sitting",
+        "series-onecore-2.json": "| **same, second sitting (12:43)",
     }
     sittings = []
     for name, start in rows.items():
