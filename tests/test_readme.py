@@ -196,3 +196,30 @@ def test_each_lesson_header_states_the_measured_run_time_and_memory():
     assert result.returncode == 0, result.stdout + result.stderr
     calibration = json.loads(_lesson_times().CALIBRATION.read_text())
     assert _lesson_times().slow_factor(calibration) >= 1.0, "the slower machine is slower"
+
+
+def test_lessons_05_to_07_state_their_time_and_memory_without_lesson_04s_network():
+    """A learner who opens 05, 06 or 07 before 04 waits for lesson 04's training inside it: each
+    header says how long that took and how much memory, as benchmarks/results/without-lesson04.json
+    measured it (one core, one TensorFlow thread, full MNIST)."""
+    import nbformat
+
+    run = json.loads((ROOT / "benchmarks" / "results" / "without-lesson04.json").read_text())
+    assert run["data_source"].endswith("mnist-full.npz")
+    assert sorted(run["runs"]) == [
+        "05_evaluating",
+        "06_visualizing_predictions",
+        "07_going_further",
+    ]
+    for book, r in run["runs"].items():
+        assert r["status"] == "ok"
+        machine = r["metrics"]["machine"]
+        assert machine["usable_cores"] == 1 and machine["tf_threads"] == 1, book
+        header = " ".join(
+            nbformat.read(ROOT / "notebooks" / f"{book}.ipynb", 4).cells[0].source.split()
+        )
+        said = (
+            f"the whole lesson then took {round(r['seconds'])} s and a peak of "
+            f"{r['peak_rss_mb'] / 1024:.2f} GB on one core here"
+        )
+        assert said in header, (book, said)
