@@ -215,13 +215,10 @@ def plot(runs: dict[str, dict], path: Path) -> None:
             ax.axvline(budget, color=color, linestyle="--", linewidth=1,
                        label=f"{label}: 120 s on the slow machine, scaled by the 32/64-filter "
                        f"row ({budget:.0f} s)")  # fmt: skip
-    calibration = json.loads(
-        (Path(__file__).parent / "results/slow-kind-calibration.json").read_text()
-    )
-    ratio = max(  # lesson 07's CNN training and whole notebook, slower machine / this one
-        calibration["slow_kind"]["07_going_further"][k] / calibration["here"]["07_going_further"][k]
-        for k in ("seconds", "cnn_train_seconds")
-    )
+    import lesson_times  # beside this file: the ratio the lesson headers use
+
+    calibration = json.loads(lesson_times.CALIBRATION.read_text())
+    ratio = lesson_times.slow_factor(calibration, "07_going_further")
     ax.axvline(BUDGET_SLOW_SECONDS / ratio, color="black", linestyle="--", linewidth=1,
                label=f"120 s on the slower machine at lesson 07's measured ratio {ratio:.2f} "
                f"({BUDGET_SLOW_SECONDS / ratio:.0f} s; a quiet run)")  # fmt: skip

@@ -378,8 +378,14 @@ class Stated:
 ONECORE = "benchmarks/results/mnist-onecore.json"  # the current defaults, dense and CNN
 TUNING = "benchmarks/results/dense-tuning.json"
 CNN_TUNING = "benchmarks/results/cnn-tuning.json"
-CNN_RUN_F = "runs.deskewing and a higher rate, process F (core 0; rows 23-27)"
-CNN_RUN_G = "runs.deskewing and a higher rate, process G (core 1; rows 28-31)"
+# lesson 07's quoted tune_cnn rows (seed 42): where each sits in cnn-tuning.json, and what it is
+_CNN_RUN_F = "runs.deskewing and a higher rate, process F (core 0; rows 23-27)"
+_CNN_RUN_G = "runs.deskewing and a higher rate, process G (core 1; rows 28-31)"
+CNN_ROWS = {
+    24: (_CNN_RUN_F, 1, {"straighten": False, "learning_rate": 0.004, "epochs": 6}),
+    25: (_CNN_RUN_F, 2, {"straighten": True, "learning_rate": 0.002, "epochs": 6}),
+    28: (_CNN_RUN_G, 0, {"straighten": True, "learning_rate": 0.004, "epochs": 6}),
+}
 
 
 def _reference(lesson: str, quote: str, key: str) -> Stated:
@@ -395,11 +401,15 @@ def _tuning(quote: str, row: int, **about) -> Stated:
     return Stated("04", quote, TUNING, f"rows.{row}.val_accuracy", "{:.2%}", True, about)
 
 
-def _cnn_tuning(quote: str, run: str, index: int, **about) -> Stated:
-    """Lesson 07: a validation accuracy from benchmarks/tune_cnn.py (``index``: the row's
-    place in that run's list; ``about`` names the row, so a reordered run fails)."""
-    path = f"{run}.rows.{index}.val_accuracy"
-    return Stated("07", quote, CNN_TUNING, path, "{:.2%}", False, about)
+def _cnn_tuning(quote: str, row: int) -> Stated:
+    """Lesson 07: a validation accuracy from benchmarks/tune_cnn.py, row ``row`` of its GRID
+    (``CNN_ROWS``: the run and place it sits in, and the settings it must have, so a reordered
+    run fails)."""
+    run, index, settings = CNN_ROWS[row]
+    about = {"row": row, "seed": 42, **settings}
+    return Stated(
+        "07", quote, CNN_TUNING, f"{run}.rows.{index}.val_accuracy", "{:.2%}", False, about
+    )
 
 
 STATED: list[Stated] = [
@@ -426,45 +436,11 @@ STATED: list[Stated] = [
     _tuning("defaults reach 1.38%", 6, hidden_units=320, epochs=18, shift=1, batch_size=384),
     # lesson 07's CNN: deskewing and the starting rate (benchmarks/tune_cnn.py, seed 42)
     _cnn_tuning(
-        "scored 99.28% on the 6,000 training images held out for validation without deskewing",
-        CNN_RUN_F,
-        1,
-        row=24,
-        straighten=False,
-        learning_rate=0.004,
-        epochs=6,
-        seed=42,
+        "scored 99.28% on the 6,000 training images held out for validation without deskewing", 24
     ),
-    _cnn_tuning(
-        "and 99.45% with it",
-        CNN_RUN_G,
-        0,
-        row=28,
-        straighten=True,
-        learning_rate=0.004,
-        epochs=6,
-        seed=42,
-    ),
-    _cnn_tuning(
-        "starting from 0.002 scored 99.28%",
-        CNN_RUN_F,
-        2,
-        row=25,
-        straighten=True,
-        learning_rate=0.002,
-        epochs=6,
-        seed=42,
-    ),
-    _cnn_tuning(
-        "starting from 0.004 99.45%",
-        CNN_RUN_G,
-        0,
-        row=28,
-        straighten=True,
-        learning_rate=0.004,
-        epochs=6,
-        seed=42,
-    ),
+    _cnn_tuning("and 99.45% with it", 28),
+    _cnn_tuning("starting from 0.002 scored 99.28%", 25),
+    _cnn_tuning("starting from 0.004 99.45%", 28),
 ]
 
 # Lesson 08's loop by hand, with the lesson's defaults (3 epochs of 128, rate 0.05, seed 42):

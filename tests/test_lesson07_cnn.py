@@ -105,10 +105,11 @@ def test_lesson_07_and_the_benchmarks_train_the_cnn_on_deskewed_digits():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import tune_cnn
 
+    rows = [tune_cnn.unpack(row) for row in tune_cnn.GRID]
     chosen = [
-        tune_cnn.unpack(row) for row in tune_cnn.GRID
-        if tune_cnn.unpack(row)["straighten"]
-        and tune_cnn.unpack(row)["epochs"] == models.CNN_TRAINING["epochs"]
-        and tune_cnn.unpack(row)["learning_rate"] == models.CNN_DEFAULTS["learning_rate"]
+        r for r in rows
+        if r["straighten"]
+        and r["epochs"] == models.CNN_TRAINING["epochs"]
+        and r["learning_rate"] == models.CNN_DEFAULTS["learning_rate"]
     ]  # fmt: skip
     assert len(chosen) == 1 and chosen[0]["filters"] == models.CNN_DEFAULTS["filters"]
